@@ -1,0 +1,81 @@
+# reformer-tui: build, run and test entry points. `make run` and `make test` are all a new clone needs:
+# `deps` installs the Debian packages the C targets link (ncursesw, OpenBLAS) and tmux for e2e tests.
+#
+#   make run ARGS="train --task copy"      release build, then run with ARGS
+#   make test                              debug build with tests, swift test, then TEST_SCRIPTS
+#   make test SWIFTFLAGS="--scratch-path .build-mine"   a private build folder
+
+SWIFT ?= swift
+SWIFTFLAGS ?=
+ARGS ?=
+APT_PACKAGES := libncurses-dev libopenblas-dev tmux
+# End-to-end scripts run after `swift test`, each as `bash SCRIPT`, with REFORMER_TUI_BIN set to the
+# debug binary. Add them here (or on the command line) as they appear, e.g. scripts/e2e_tmux.sh.
+TEST_SCRIPTS ?=
+OUT_DIR := out
+
+# A non-interactive shell (CI) may lack the profile that puts the toolchain on PATH.
+ifeq ($(shell command -v $(SWIFT) 2>/dev/null),)
+ifneq ($(wildcard /opt/swift/usr/bin/swift),)
+export PATH := /opt/swift/usr/bin:$(PATH)
+endif
+endif
+
+.PHONY: all deps check-swift build run test release clean
+
+all: build
+
+deps:
+	@missing=""; \
+	if ! command -v dpkg >/dev/null 2>&1; then \
+		echo "deps: no dpkg (not Debian/Ubuntu); make sure ncursesw, OpenBLAS and tmux are installed"; \
+		exit 0; \
+	fi; \
+	for package in $(APT_PACKAGES); do \
+		dpkg -s "$$package" >/dev/null 2>&1 || missing="$$missing $$package"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" -eq 0 ]; then \
+		as_root=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then \
+		as_root="sudo -n"; \
+	else \
+		echo "deps: missing packages:$$missing; run: sudo apt-get update && sudo apt-get install -y$$missing"; \
+		exit 1; \
+	fi; \
+	echo "deps: installing missing packages:$$missing"; \
+	$$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	$$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing || { \
+		echo "deps: apt-get failed; run: sudo apt-get update && sudo apt-get install -y$$missing"; \
+		exit 1; \
+	}
+
+check-swift:
+	@command -v $(SWIFT) >/dev/null 2>&1 || { \
+		echo "'$(SWIFT)' is not on PATH: install Swift 6 (swift.org/install) and add its usr/bin to PATH, or run make SWIFT=/path/to/swift"; \
+		exit 1; \
+	}
+
+build: deps check-swift
+	$(SWIFT) build -c release $(SWIFTFLAGS)
+
+run: build
+	"$$($(SWIFT) build -c release $(SWIFTFLAGS) --show-bin-path)/reformer-tui" $(ARGS)
+
+test: deps check-swift
+	$(SWIFT) build --build-tests $(SWIFTFLAGS)
+	SWIFT_BACKTRACE=interactive=no $(SWIFT) test $(SWIFTFLAGS)
+	@bin="$$($(SWIFT) build $(SWIFTFLAGS) --show-bin-path)/reformer-tui"; \
+	for script in $(TEST_SCRIPTS); do \
+		echo "== $$script"; \
+		REFORMER_TUI_BIN="$$bin" SWIFT_BACKTRACE=interactive=no bash "$$script" || exit 1; \
+	done
+
+# A release binary copied to out/ (ignored by git).
+release: build
+	mkdir -p $(OUT_DIR)
+	install -m 755 "$$($(SWIFT) build -c release $(SWIFTFLAGS) --show-bin-path)/reformer-tui" $(OUT_DIR)/reformer-tui
+	@echo "release: $(OUT_DIR)/reformer-tui"
+
+clean:
+	rm -rf .build $(OUT_DIR)

@@ -1,0 +1,76 @@
+// ChunkAttention: the inner kernel shared by LSH, local and full attention (REFORMER_SPEC §7–§9):
+// scores of a block of queries against a block of keys, masks applied by replacement (−1e9 for a
+// disallowed key, then −1e5 for the query's own position when the self rule is on), and the HF
+// softmax p = exp(s − lse) with lse = m + log Σ exp(s − m) in float32, never renormalised (§12).
+
+import Foundation
+
+/// Which keys a query may see. Positions are original sequence positions, not sorted slots.
+struct AttentionRules {
+    var causal: Bool
+    /// LSH only: the key at the query's own position scores −1e5 (overriding everything).
+    var selfMask: Bool
+    /// keyValid[p] == 0 masks key position p (attention_mask); nil means no mask.
+    var keyValid: UnsafePointer<UInt8>?
+
+    static let maskValue: Float = -1e9
+    static let selfValue: Float = -1e5
+}
+
+enum ChunkAttention {
+    /// Dot product of two length-d vectors.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
+        var j = 0
+        var acc8 = SIMD8<Float>(repeating: 0)
+        while j + 8 <= d {
+            let x = UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Float>.self)
+            let y = UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<Float>.self)
+            acc8 = acc8.addingProduct(x, y)
+            j += 8
+        }
+        var s = acc8.sum()
+        while j < d { s += a[j] * b[j]; j += 1 }
+        return s
+    }
+
+    /// For `nq` queries (rows of `q`, positions `qPos`) against `nk` keys (rows of `k`, `v`,
+    /// positions `kPos`), all rows of width `d`:
+    ///   probs[i, w] = exp(s[i, w] − lse[i]),   out[i, :] = Σ_w probs[i, w] · v[w, :].
+    /// `probs` [nq, nk] keeps the weights (for probes and backward); `out` [nq, d]; `lse` [nq].
+    static func attend(
+        q: UnsafePointer<Float>, qPos: UnsafePointer<Int32>, nq: Int,
+        k: UnsafePointer<Float>, v: UnsafePointer<Float>, kPos: UnsafePointer<Int32>, nk: Int,
+        d: Int, rules: AttentionRules,
+        probs: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>
+    ) {
+        for i in 0..<nq {
+            let qi = q + i * d
+            let p = qPos[i]
+            let row = probs + i * nk
+            var m = -Float.infinity
+            for w in 0..<nk {
+                let pk = kPos[w]
+                var s: Float
+                let allowed = (rules.keyValid.map { $0[Int(pk)] != 0 } ?? true) && (!rules.causal || pk <= p)
+                s = allowed ? dot(qi, k + w * d, d) : AttentionRules.maskValue
+                if rules.selfMask && pk == p { s = AttentionRules.selfValue }
+                row[w] = s
+                m = max(m, s)
+            }
+            var sum: Float = 0
+            for w in 0..<nk { sum += expf(row[w] - m) }
+            let l = m + logf(sum)
+            lse[i] = l
+            let oi = out + i * d
+            oi.update(repeating: 0, count: d)
+            for w in 0..<nk {
+                let pw = expf(row[w] - l)
+                row[w] = pw
+                if pw == 0 { continue }
+                let vw = v + w * d
+                for j in 0..<d { oi[j] += pw * vw[j] }
+            }
+        }
+    }
+}

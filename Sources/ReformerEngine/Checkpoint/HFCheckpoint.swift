@@ -1,0 +1,67 @@
+// HFCheckpoint: a HuggingFace Reformer checkpoint folder (config.json + model.safetensors) ↔ a
+// ReformerModel. Every parameter the config implies must be present with its exact shape; the
+// LM-head bias follows spec §2.3 (decoder.bias when present, else the 4.x lm_head.bias).
+
+import Foundation
+
+public enum HFCheckpoint {
+    /// Loads `directory/config.json` and `directory/model.safetensors`.
+    public static func load(directory: String, seed: UInt64 = 0) throws(ReformerError) -> ReformerModel {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) else {
+            throw ReformerError(file: directory, "does not exist, expected a checkpoint folder with config.json and model.safetensors")
+        }
+        guard isDir.boolValue else {
+            throw ReformerError(file: directory, "is a file, expected a checkpoint folder with config.json and model.safetensors")
+        }
+        let config = try ReformerConfig.load(path: directory + "/config.json")
+        let weightsPath = directory + "/model.safetensors"
+        guard FileManager.default.fileExists(atPath: weightsPath) else {
+            throw ReformerError(file: weightsPath, "does not exist, expected the checkpoint's weights (safetensors)")
+        }
+        let file = try SafeTensorsFile(contentsOf: weightsPath)
+        let parameters = try loadParameters(file, config: config)
+        return ReformerModel(config: config, parameters: parameters, seed: seed)
+    }
+
+    /// Fills a ParameterSet from a safetensors file, checking presence and shapes of every tensor.
+    public static func loadParameters(_ file: SafeTensorsFile, config: ReformerConfig) throws(ReformerError) -> ParameterSet {
+        let layout = ParameterLayout(config: config)
+        let P = ParameterSet(layout: layout, category: .parameters)
+        for (slot, e) in layout.entries.enumerated() {
+            var source = e.hfName
+            if slot == layout.lmBias && !file.contains(source) { source = "lm_head.bias" }
+            if slot == layout.lmLegacyBias && !file.contains(source) { source = "lm_head.decoder.bias" }
+            guard let info = file.info(source) else {
+                throw ReformerError(file: file.path, field: e.hfName, "is missing, expected a tensor of shape \(e.shape) for this config")
+            }
+            guard info.shape == e.shape else {
+                throw ReformerError(file: file.path, field: source, "has shape \(info.shape), expected \(e.shape) for this config")
+            }
+            let values = try file.floats(source)
+            guard values.allSatisfy({ $0.isFinite }) else {
+                throw ReformerError(file: file.path, field: source, "contains NaN or infinite values")
+            }
+            P.set(slot, values)
+        }
+        return P
+    }
+
+    /// Writes `model` as a HF checkpoint folder (config.json + model.safetensors), atomically per file.
+    public static func save(_ model: ReformerModel, directory: String, metadata: [String: String] = [:]) throws(ReformerError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ReformerError(file: directory, "cannot be created (\(error.localizedDescription))")
+        }
+        var config = model.config
+        if case .automatic = config.buckets, let plan = model.bucketPlan { config.buckets = plan.spec }
+        var writer = SafeTensorsWriter()
+        writer.metadata = metadata.merging(["format": "pt"]) { a, _ in a }
+        for (slot, e) in model.parameters.layout.entries.enumerated() {
+            try writer.add(e.hfName, floats: model.parameters.values(slot), shape: e.shape)
+        }
+        try writer.write(to: directory + "/model.safetensors")
+        try AtomicFile.write([UInt8](config.jsonValue().serialized()), to: directory + "/config.json")
+    }
+}

@@ -1,0 +1,40 @@
+// CrossEntropy: mean over counted targets of logsumexp(logits) − logits[target] (REFORMER_SPEC §11).
+// Causal LM: position t is scored against labels[t+1] (the last position against nothing);
+// masked LM: against labels[t]. −100 is ignored.
+
+import Foundation
+
+enum CrossEntropy {
+    static let ignoreIndex: Int64 = -100
+
+    /// Target of position t in row b, or nil when not scored.
+    @inline(__always)
+    static func target(labels: UnsafePointer<Int64>, row b: Int, position t: Int, length T: Int, causal: Bool) -> Int? {
+        let s = causal ? t + 1 : t
+        if s >= T { return nil }
+        let y = labels[b * T + s]
+        return y == ignoreIndex ? nil : Int(y)
+    }
+
+    /// Mean loss and number of counted targets. `logits` is [B, T, V]; `labels` is [B, T].
+    static func loss(
+        logits: UnsafePointer<Float>, labels: UnsafePointer<Int64>, batch B: Int, length T: Int,
+        vocab V: Int, causal: Bool
+    ) -> (loss: Float, counted: Int) {
+        var total = 0.0
+        var counted = 0
+        for b in 0..<B {
+            for t in 0..<T {
+                guard let y = target(labels: labels, row: b, position: t, length: T, causal: causal) else { continue }
+                let row = logits + (b * T + t) * V
+                var m = -Float.infinity
+                for v in 0..<V { m = max(m, row[v]) }
+                var s = 0.0
+                for v in 0..<V { s += exp(Double(row[v] - m)) }
+                total += Double(m) + log(s) - Double(row[y])
+                counted += 1
+            }
+        }
+        return (counted > 0 ? Float(total / Double(counted)) : .nan, counted)
+    }
+}

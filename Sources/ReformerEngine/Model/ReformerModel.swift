@@ -1,0 +1,203 @@
+// ReformerModel: the whole forward of REFORMER_SPEC §3 in one top-down flow —
+//   pad → embed → for each layer: Y1 = X1 + Attn(X2), Y2 = X2 + FF(Y1) → LN(concat) → LM head → loss.
+// Buffers are planned once per call from (B, T); the per-layer loop allocates nothing.
+
+import Foundation
+
+public final class ReformerModel: @unchecked Sendable {
+    public let config: ReformerConfig
+    public let parameters: ParameterSet
+    /// The bucket plan of every LSH layer; fixed at the first chunked call when `num_buckets` is null.
+    public private(set) var bucketPlan: BucketPlan?
+    /// Source of rotations when neither the request nor `hash_seed` supplies them.
+    public var rotationGenerator: SplitMix64
+
+    public init(config: ReformerConfig, parameters: ParameterSet, seed: UInt64 = 0) {
+        self.config = config
+        self.parameters = parameters
+        self.rotationGenerator = SplitMix64(seed: seed ^ 0x5EED_0F15_A000_0001)
+        if let f = config.buckets.factorList { bucketPlan = BucketPlan(factors: f) }
+    }
+
+    /// The plan for a chunked LSH call at padded length T (freezing the automatic choice).
+    func plan(forLength T: Int) -> BucketPlan {
+        if let p = bucketPlan { return p }
+        let p = BucketPlan.automatic(length: T, chunkLength: config.lshChunkLength, maxPositions: config.maxPositionEmbeddings)
+        bucketPlan = p
+        return p
+    }
+
+    /// Length HF runs at for an input of length T₀ (automatic padding, §3.1).
+    public func paddedLength(for T0: Int) -> Int {
+        let multiple = config.paddingMultiple
+        if T0 % multiple != 0 && T0 > config.shortLengthBound { return T0 + (multiple - T0 % multiple) }
+        return T0
+    }
+
+    public func forward(_ request: ForwardRequest) throws(ReformerError) -> ForwardResult {
+        let c = config
+        let B = request.batch, T0 = request.length
+        try validate(request)
+        let T = paddedLength(for: T0)
+        try checkLength(T)
+        let H = c.hiddenSize, A = c.allHeadSize, V = c.vocabSize, rows = B * T
+
+        // Inputs at length T: ids padded with pad_token_id, mask extended with zeros.
+        let ids = LedgerBuffer<Int32>(count: rows, category: .activations)
+        let keyValid = LedgerBuffer<UInt8>(count: rows, category: .activations)
+        var anyMasked = false
+        for b in 0..<B {
+            for t in 0..<T {
+                let real = t < T0
+                ids[b * T + t] = real ? request.tokens[b * T0 + t] : Int32(c.padTokenId)
+                let valid = real && (request.attentionMask.map { $0[b * T0 + t] != 0 } ?? true)
+                keyValid[b * T + t] = valid ? 1 : 0
+                if !valid { anyMasked = true }
+            }
+        }
+        let maskPresent = request.attentionMask != nil || T != T0
+
+        // Activations, planned once for this (B, T).
+        let x1 = FloatBuffer(count: rows * H, category: .activations)
+        let x2 = FloatBuffer(count: rows * H, category: .activations)
+        let normed = FloatBuffer(count: rows * H, category: .activations)
+        let projA = FloatBuffer(count: rows * A, category: .activations)
+        let projB = FloatBuffer(count: rows * A, category: .activations)
+        let projV = FloatBuffer(count: rows * A, category: .activations)
+        let attended = FloatBuffer(count: rows * A, category: .activations)
+        let ffRows = min(rows, c.feedForwardChunkSize > 0 ? c.feedForwardChunkSize * 1 : 1024)
+        let ffHidden = FloatBuffer(count: ffRows * c.feedForwardSize, category: .activations)
+
+        var hidden: [NamedTensor] = []
+        func capture(_ name: String, _ buf: FloatBuffer, width: Int) {
+            if request.captureHidden { hidden.append(NamedTensor(name: name, shape: [B, T, width], values: buf.toArray())) }
+        }
+
+        Embedding.forward(parameters: parameters, config: c, ids: ids.pointer, rows: rows, length: T, output: x1.pointer)
+        x2.pointer.update(from: x1.pointer, count: rows * H)
+        capture("hidden.embeddings", x1, width: H)
+
+        let scratch = AttentionWorkspace(model: self, batch: B, length: T, fullAttention: request.fullAttention)
+        var traces: [LSHLayerTrace] = []
+        let P = parameters
+        for (i, kind) in c.attentionLayers.enumerated() {
+            let s = P.layout.layers[i]
+            // Y1 = X1 + Attn(X2)
+            LayerNorm.forward(
+                input: x2.pointer, output: normed.pointer, rows: rows, width: H,
+                weight: P.pointer(s.attentionNormWeight), bias: P.pointer(s.attentionNormBias), eps: c.layerNormEps)
+            if kind == .local {
+                BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.query), outFeatures: A, bias: nil, output: projA.pointer)
+                BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.key), outFeatures: A, bias: nil, output: projB.pointer)
+            } else {
+                BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.queryKey), outFeatures: A, bias: nil, output: projA.pointer)
+            }
+            BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.value), outFeatures: A, bias: nil, output: projV.pointer)
+            if kind == .local {
+                scratch.local(query: projA, key: projB, value: projV, keyValid: maskPresent ? keyValid : nil, out: attended)
+            } else {
+                let trace = try scratch.lsh(
+                    layer: i, qk: projA, value: projV, keyValid: maskPresent ? keyValid : nil,
+                    padBucket: maskPresent && anyMasked, rotations: request.rotations[i], out: attended)
+                if let trace { traces.append(trace) }
+            }
+            BLAS.gemm(.none, .transposed, m: rows, n: H, k: A, a: attended.pointer, lda: A,
+                      b: P.pointer(s.output), ldb: A, beta: 1, c: x1.pointer, ldc: H)
+            // Y2 = X2 + FF(Y1), position-wise, in row chunks.
+            LayerNorm.forward(
+                input: x1.pointer, output: normed.pointer, rows: rows, width: H,
+                weight: P.pointer(s.ffNormWeight), bias: P.pointer(s.ffNormBias), eps: c.layerNormEps)
+            FeedForward.forward(
+                parameters: P, slots: s, config: c, input: normed.pointer, rows: rows,
+                hidden: ffHidden.pointer, hiddenRows: ffRows, accumulateInto: x2.pointer)
+            capture("hidden.layer\(i).y1", x1, width: H)
+            capture("hidden.layer\(i).y2", x2, width: H)
+        }
+
+        // Z = LN(concat(Y1, Y2)) over 2H, cut to T₀, then the LM head.
+        let concat = FloatBuffer(count: rows * 2 * H, category: .activations)
+        for r in 0..<rows {
+            (concat.pointer + r * 2 * H).update(from: x1.pointer + r * H, count: H)
+            (concat.pointer + r * 2 * H + H).update(from: x2.pointer + r * H, count: H)
+        }
+        let z = FloatBuffer(count: rows * 2 * H, category: .activations)
+        LayerNorm.forward(
+            input: concat.pointer, output: z.pointer, rows: rows, width: 2 * H,
+            weight: P.pointer(P.layout.finalNormWeight), bias: P.pointer(P.layout.finalNormBias), eps: c.layerNormEps)
+        capture("hidden.final_norm", z, width: 2 * H)
+        var logits = [Float](repeating: 0, count: B * T0 * V)
+        logits.withUnsafeMutableBufferPointer { out in
+            for b in 0..<B {
+                BLAS.linear(
+                    input: z.pointer + b * T * 2 * H, rows: T0, inFeatures: 2 * H,
+                    weight: P.pointer(P.layout.lmWeight), outFeatures: V, bias: P.pointer(P.layout.lmBias),
+                    output: out.baseAddress! + b * T0 * V)
+            }
+        }
+        var loss: Float? = nil
+        var counted = 0
+        if let labels = request.labels {
+            let r = logits.withUnsafeBufferPointer { lg in
+                labels.withUnsafeBufferPointer { lb in
+                    CrossEntropy.loss(logits: lg.baseAddress!, labels: lb.baseAddress!, batch: B, length: T0, vocab: V, causal: c.causalLoss)
+                }
+            }
+            loss = r.loss
+            counted = r.counted
+        }
+        return ForwardResult(paddedLength: T, logits: logits, loss: loss, countedTargets: counted, hidden: hidden, lshLayers: traces)
+    }
+
+    // MARK: - Input checks
+
+    func validate(_ r: ForwardRequest) throws(ReformerError) {
+        let n = r.batch * r.length
+        guard r.batch > 0, r.length > 0 else {
+            throw ReformerError(file: "input_ids", "has shape [\(r.batch), \(r.length)], expected a non-empty [batch, length]")
+        }
+        guard r.tokens.count == n else {
+            throw ReformerError(file: "input_ids", "has \(r.tokens.count) values, expected \(n) for shape [\(r.batch), \(r.length)]")
+        }
+        for (i, id) in r.tokens.enumerated() where id < 0 || Int(id) >= config.vocabSize {
+            throw ReformerError(file: "input_ids", "token id \(id) at [\(i / r.length), \(i % r.length)] is outside the vocabulary 0..<\(config.vocabSize)")
+        }
+        if let m = r.attentionMask, m.count != n {
+            throw ReformerError(file: "attention_mask", "has \(m.count) values, expected \(n) (the shape of input_ids)")
+        }
+        if let l = r.labels {
+            guard l.count == n else {
+                throw ReformerError(file: "labels", "has \(l.count) values, expected \(n) (the shape of input_ids)")
+            }
+            for (i, y) in l.enumerated() where y != CrossEntropy.ignoreIndex && (y < 0 || y >= Int64(config.vocabSize)) {
+                throw ReformerError(file: "labels", "label \(y) at [\(i / r.length), \(i % r.length)] is outside 0..<\(config.vocabSize) and not -100")
+            }
+        }
+    }
+
+    func checkLength(_ T: Int) throws(ReformerError) {
+        let c = config
+        if T > c.maxPositionEmbeddings {
+            throw ReformerError(file: "config.json", field: "max_position_embeddings",
+                                "is \(c.maxPositionEmbeddings), but the sequence needs \(T) positions")
+        }
+        if c.axialPositionEmbeddings && c.axialShape[0] * c.axialShape[1] < T {
+            throw ReformerError(file: "config.json", field: "axial_pos_shape",
+                                "\(c.axialShape) covers \(c.axialShape[0] * c.axialShape[1]) positions, but the sequence needs \(T)")
+        }
+    }
+
+    /// Rotations for LSH layer `layer` at this plan: given, seeded like torch, or from the generator.
+    func rotations(layer: Int, plan: BucketPlan, given: [Float]?) throws(ReformerError) -> [Float] {
+        let c = config
+        let count = c.headCount * c.headSize * c.hashRounds * plan.rotationHalf
+        if let given {
+            guard given.count == count else {
+                throw ReformerError(file: "lsh.layer\(layer).rotations",
+                                    "has \(given.count) values, expected shape [\(c.headCount), \(c.headSize), \(c.hashRounds), \(plan.rotationHalf)]")
+            }
+            return given
+        }
+        if let seed = c.hashSeed { return try TorchRandom.randn(seed: seed, count: count) }
+        return rotationGenerator.gaussians(count)
+    }
+}

@@ -1,0 +1,26 @@
+// reformer-tui: command-line entry. The dashboard is the default (until it exists: a short headless
+// demo); subcommands run the same engine headless.
+
+import ArgumentParser
+import Foundation
+import ReformerEngine
+
+@main
+struct ReformerTUICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reformer-tui",
+        abstract: "A Reformer (Kitaev et al., 2020) engine you can watch, inspect and check against HuggingFace.",
+        subcommands: [DemoCommand.self, InspectCommand.self],
+        defaultSubcommand: DemoCommand.self
+    )
+}
+
+/// Runs `body`, turning a ReformerError into one line on stderr and exit status 1.
+func runReporting(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let e as ReformerError {
+        FileHandle.standardError.write(Data("error: \(e.message)\n".utf8))
+        throw ExitCode(1)
+    }
+}
