@@ -32,7 +32,7 @@ let package = Package(
         .testTarget(
             name: "ReformerEngineTests",
             dependencies: ["ReformerEngine", "ReformerTestSupport"],
-            resources: [.copy("Fixtures")]
+            exclude: ["Fixtures"]
         ),
     ]
 )

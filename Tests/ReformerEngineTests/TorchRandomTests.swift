@@ -4,7 +4,7 @@
 import Foundation
 import Testing
 
-@testable import ReformerEngine
+import ReformerEngine
 
 @Suite("TorchRandom")
 struct TorchRandomTests {
@@ -28,8 +28,10 @@ struct TorchRandomTests {
     }
 
     @Test(arguments: [
-        TorchRandomFixture(directory: "tiny-causal", tensor: "lsh.layer1.rotations", shape: [2, 16, 2, 4]),
-        TorchRandomFixture(directory: "lsh-encoder", tensor: "lsh.layer0.rotations", shape: [2, 16, 4, 3]),
+        TorchRandomFixture(
+            directory: "tiny-causal", tensor: "lsh.layer1.rotations", shape: [2, 16, 2, 4]),
+        TorchRandomFixture(
+            directory: "lsh-encoder", tensor: "lsh.layer0.rotations", shape: [2, 16, 4, 3]),
     ])
     func randnReproducesTorchRotationsFromTheFixtures(_ fixture: TorchRandomFixture) throws {
         let seed = try fixture.hashSeed()
@@ -39,12 +41,13 @@ struct TorchRandomTests {
         let drawn = try TorchRandom.randn(seed: seed, count: stored.values.count)
         try #require(drawn.count == stored.values.count)
         let (maxDifference, index) = maxAbsDifference(drawn, stored.values)
-        let firstPairs = (0..<4).map { "(\(drawn[$0]), \(stored.values[$0]))" }.joined(separator: " ")
+        let firstPairs = (0..<4).map { "(\(drawn[$0]), \(stored.values[$0]))" }
         #expect(
             maxDifference <= 1e-6,
             """
-            \(fixture.tensor) of \(fixture.directory): max |ours - torch| = \(maxDifference) at index \
-            \(index) (ours \(drawn[index]), torch \(stored.values[index])); first pairs \(firstPairs)
+            \(fixture.tensor) of \(fixture.directory): max |ours - torch| = \(maxDifference) \
+            at index \(index) (ours \(drawn[index]), torch \(stored.values[index])); \
+            first pairs \(firstPairs.joined(separator: " "))
             """
         )
     }
@@ -60,7 +63,7 @@ struct TorchRandomTests {
     }
 
     /// n = 20: slots 0…3 keep the first full block's values; slots 4…19 are overwritten by the
-    /// transform of 16 new words w20…w35 (w16…w19 were drawn for the initial fill and discarded).
+    /// transform of 16 new words w20…w35 (w16…w19 were drawn for the initial fill, then lost).
     @Test func tailRuleRedrawsTheLastSixteenSlots() throws {
         let twenty = try TorchRandom.randn(seed: 99, count: 20)
         #expect(try TorchRandom.randn(seed: 99, count: 20) == twenty)
@@ -89,7 +92,8 @@ struct TorchRandomTests {
 // MARK: - Plain twin of the spec's block transform
 
 /// Appendix A step 2 for one block, written out from the words: u = (w & 0xFFFFFF)·2⁻²⁴,
-/// u1 = 1 − u[j], u2 = u[j+8], ρ = √(−2 ln u1), θ = 2π·u2, out[j] = ρ cos θ, out[j+8] = ρ sin θ.
+/// u1 = 1 − u[j], u2 = u[j+8], ρ = √(−2 ln u1), θ = 2π·u2,
+/// out[j] = ρ cos θ, out[j+8] = ρ sin θ.
 private func naiveBoxMuller16(_ words: [UInt32]) -> [Float] {
     precondition(words.count == 16)
     let uniforms = words.map { Float($0 & 0xFF_FFFF) / Float(1 << 24) }

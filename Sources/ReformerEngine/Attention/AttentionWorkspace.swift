@@ -54,7 +54,7 @@ final class AttentionWorkspace {
     /// LSH attention for one layer; returns the hashing trace when the layer hashed.
     func lsh(
         layer: Int, qk: FloatBuffer, value: FloatBuffer, keyValid: LedgerBuffer<UInt8>?,
-        padBucket: Bool, rotations given: [Float]?, out: FloatBuffer
+        padBucket: Bool, rotations given: [Float]?, fixedBuckets: [Int32]? = nil, out: FloatBuffer
     ) throws(ReformerError) -> LSHLayerTrace? {
         let g = geometry(.lsh)
         let T = length, A = g.allHeadSize, d = g.headSize, heads = g.heads, nH = g.rounds
@@ -77,37 +77,43 @@ final class AttentionWorkspace {
             return nil
         }
         let plan = model.plan(forLength: T)
-        let rot = try model.rotations(layer: layer, plan: plan, given: given)
-        let nbEff = plan.bucketCount + (padBucket ? 1 : 0)
+        let slots = nH * T
+        let rot: [Float] = fixedBuckets == nil ? try model.rotations(layer: layer, plan: plan, given: given) : (given ?? [])
+        if let fixedBuckets, fixedBuckets.count != batch * heads * slots {
+            throw ReformerError(file: "lsh.layer\(layer).buckets", "has \(fixedBuckets.count) values, expected \(batch * heads * slots)")
+        }
         if lshScratch.isEmpty || lshScratchPlan != plan {
             lshScratch = (0..<workers).map { _ in
                 AttentionScratch(geometry: g, rotationHalf: plan.rotationHalf, bucketsPerRound: plan.bucketCount + 1, fullKeys: false)
             }
             lshScratchPlan = plan
         }
-        let slots = nH * T
         var buckets = [Int32](repeating: 0, count: batch * heads * slots)
         var sorted = [Int32](repeating: 0, count: batch * heads * slots)
         let perHead = d * nH * plan.rotationHalf
+        let fixed = fixedBuckets ?? []
         rot.withUnsafeBufferPointer { rotBuf in
+          fixed.withUnsafeBufferPointer { fixedBuf in
             buckets.withUnsafeMutableBufferPointer { bk in
                 sorted.withUnsafeMutableBufferPointer { so in
                     let ptrs = UnsafeSendable((qk.pointer, value.pointer, keyValid?.pointer, out.pointer, lshScratch,
-                                               rotBuf.baseAddress!, bk.baseAddress!, so.baseAddress!))
+                                               rotBuf.baseAddress, fixedBuf.baseAddress, bk.baseAddress!, so.baseAddress!))
+                    let useFixed = fixedBuckets != nil
                     Parallel.forEach(jobs: batch * heads, workers: workers) { job, worker in
-                        let (q, v, kv, o, scratch, r, bOut, sOut) = ptrs.value
+                        let (q, v, kv, o, scratch, r, fx, bOut, sOut) = ptrs.value
                         let b = job / heads, h = job % heads
                         let base = b * T * A + h * d
                         LSHAttention.hashedHead(
                             geometry: g, plan: plan, padBucket: padBucket,
                             qk: q + base, value: v + base, keyValid: kv.map { UnsafePointer($0 + b * T) },
-                            rotations: r + h * perHead, out: o + base,
+                            rotations: useFixed ? nil : r.map { $0 + h * perHead },
+                            fixedBuckets: useFixed ? fx.map { $0 + job * slots } : nil, out: o + base,
                             bucketsOut: bOut + job * slots, sortedOut: sOut + job * slots, scratch: scratch[worker])
                     }
                 }
             }
+          }
         }
-        _ = nbEff
         return LSHLayerTrace(
             layer: layer, plan: plan, paddingBucket: padBucket, rotations: rot,
             rotationShape: [heads, d, nH, plan.rotationHalf], buckets: buckets, sortedIndices: sorted)

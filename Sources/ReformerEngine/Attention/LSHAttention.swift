@@ -73,20 +73,29 @@ enum LSHAttention {
 
     /// One (batch row, head) of the chunked LSH path. `qk`, `value`: this head's rows with row
     /// stride A; `out`: where this head's output rows go (stride A). `rotations`: [d, n_H, R/2].
-    /// `bucketsOut` [n_H·T] and `sortedOut` [n_H·T] receive the hashing result.
+    /// `bucketsOut` [n_H·T] and `sortedOut` [n_H·T] receive the hashing result. With
+    /// `fixedBuckets` [n_H·T] the hashing is skipped and those buckets are used (recomputation in
+    /// backward, causality tests): the function of the inputs is then the one the forward used.
     static func hashedHead(
         geometry g: AttentionGeometry, plan: BucketPlan, padBucket: Bool,
         qk: UnsafePointer<Float>, value: UnsafePointer<Float>, keyValid: UnsafePointer<UInt8>?,
-        rotations: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+        rotations: UnsafePointer<Float>?, fixedBuckets: UnsafePointer<Int32>? = nil,
+        out: UnsafeMutablePointer<Float>,
         bucketsOut: UnsafeMutablePointer<Int32>?, sortedOut: UnsafeMutablePointer<Int32>?,
         scratch s: AttentionScratch
     ) {
         let T = g.length, d = g.headSize, A = g.allHeadSize, nH = g.rounds, C = g.chunkLength
         let slots = nH * T
         let nbEff = plan.bucketCount + (padBucket ? 1 : 0)
-        LSHHashing.hash(
-            qk: qk, stride: A, length: T, headSize: d, rotations: rotations, rounds: nH, plan: plan,
-            keyValid: keyValid, padBucket: padBucket, rho: s.rho.pointer, buckets: s.buckets.pointer)
+        if let fixedBuckets {
+            s.buckets.pointer.update(from: fixedBuckets, count: slots)
+        } else if let rotations {
+            LSHHashing.hash(
+                qk: qk, stride: A, length: T, headSize: d, rotations: rotations, rounds: nH, plan: plan,
+                keyValid: keyValid, padBucket: padBucket, rho: s.rho.pointer, buckets: s.buckets.pointer)
+        } else {
+            preconditionFailure("hashedHead needs rotations or fixed buckets")
+        }
         LSHHashing.sort(
             buckets: s.buckets.pointer, length: T, rounds: nH, bucketsPerRound: nbEff,
             counts: s.counts.pointer, sorted: s.sorted.pointer, unsort: s.unsort.pointer)

@@ -123,43 +123,40 @@ public struct SafeTensorsFile: Sendable {
     /// F64 and 64/32-bit integers round to nearest; BOOL gives 0 or 1.
     public func floats(_ name: String) throws(ReformerError) -> [Float] {
         let entry = try entry(named: name)
-        let dtype = entry.info.dtype
-        return try converted(entry, expected: "to be 0 or 1") { data, index in Self.float(dtype, data, index) }
+        // One loop per dtype, so each loop body is a plain load and convert.
+        switch entry.info.dtype {
+        case .f64: return mapped(entry) { Float(Double(bitPattern: $0.littleEndian($1, as: UInt64.self))) }
+        case .f32: return mapped(entry) { Float(bitPattern: $0.littleEndian($1, as: UInt32.self)) }
+        case .f16: return mapped(entry) { Self.float(fromHalf: $0.littleEndian($1, as: UInt16.self)) }
+        case .bf16: return mapped(entry) { Self.float(fromBFloat16: $0.littleEndian($1, as: UInt16.self)) }
+        case .i64: return mapped(entry) { Float($0.littleEndian($1, as: Int64.self)) }
+        case .i32: return mapped(entry) { Float($0.littleEndian($1, as: Int32.self)) }
+        case .i16: return mapped(entry) { Float($0.littleEndian($1, as: Int16.self)) }
+        case .i8: return mapped(entry) { Float($0.littleEndian($1, as: Int8.self)) }
+        case .u8: return mapped(entry) { Float($0[$1]) }
+        case .bool:
+            try checkBools(entry)
+            return mapped(entry) { Float($0[$1]) }
+        }
     }
 
     /// All elements of `name` as Int64, row-major. Integer dtypes and BOOL widen; float dtypes
     /// are accepted only when every value is an integer in Int64 range.
     public func int64s(_ name: String) throws(ReformerError) -> [Int64] {
         let entry = try entry(named: name)
-        let dtype = entry.info.dtype
-        let expected = dtype == .bool ? "to be 0 or 1" : "to be an integer in Int64 range"
-        return try converted(entry, expected: expected) { data, index -> Int64? in
-            switch dtype {
-            case .i64: data.littleEndian(index, as: Int64.self)
-            case .i32: Int64(data.littleEndian(index, as: Int32.self))
-            case .i16: Int64(data.littleEndian(index, as: Int16.self))
-            case .i8: Int64(data.littleEndian(index, as: Int8.self))
-            case .u8: Int64(data.littleEndian(index, as: UInt8.self))
-            case .bool: Self.bool(data[index]).map { $0 ? 1 : 0 }
-            case .f64: Int64(exactly: Double(bitPattern: data.littleEndian(index, as: UInt64.self)))
-            case .f32, .f16, .bf16: Self.float(dtype, data, index).flatMap { Int64(exactly: $0) }
-            }
-        }
-    }
-
-    /// Element `index` of packed little-endian `data` as Float; nil for a BOOL byte other than 0 or 1.
-    private static func float(_ dtype: SafeTensorDType, _ data: UnsafeRawBufferPointer, _ index: Int) -> Float? {
-        switch dtype {
-        case .f64: Float(Double(bitPattern: data.littleEndian(index, as: UInt64.self)))
-        case .f32: Float(bitPattern: data.littleEndian(index, as: UInt32.self))
-        case .f16: float(fromHalf: data.littleEndian(index, as: UInt16.self))
-        case .bf16: Float(bitPattern: UInt32(data.littleEndian(index, as: UInt16.self)) << 16)
-        case .i64: Float(data.littleEndian(index, as: Int64.self))
-        case .i32: Float(data.littleEndian(index, as: Int32.self))
-        case .i16: Float(data.littleEndian(index, as: Int16.self))
-        case .i8: Float(data.littleEndian(index, as: Int8.self))
-        case .u8: Float(data.littleEndian(index, as: UInt8.self))
-        case .bool: bool(data[index]).map { $0 ? 1 : 0 }
+        switch entry.info.dtype {
+        case .f64: return try integral(entry) { Double(bitPattern: $0.littleEndian($1, as: UInt64.self)) }
+        case .f32: return try integral(entry) { Float(bitPattern: $0.littleEndian($1, as: UInt32.self)) }
+        case .f16: return try integral(entry) { Self.float(fromHalf: $0.littleEndian($1, as: UInt16.self)) }
+        case .bf16: return try integral(entry) { Self.float(fromBFloat16: $0.littleEndian($1, as: UInt16.self)) }
+        case .i64: return mapped(entry) { $0.littleEndian($1, as: Int64.self) }
+        case .i32: return mapped(entry) { Int64($0.littleEndian($1, as: Int32.self)) }
+        case .i16: return mapped(entry) { Int64($0.littleEndian($1, as: Int16.self)) }
+        case .i8: return mapped(entry) { Int64($0.littleEndian($1, as: Int8.self)) }
+        case .u8: return mapped(entry) { Int64($0[$1]) }
+        case .bool:
+            try checkBools(entry)
+            return mapped(entry) { Int64($0[$1]) }
         }
     }
 
@@ -181,7 +178,8 @@ public struct SafeTensorsFile: Sendable {
         }
     }
 
-    private static func bool(_ byte: UInt8) -> Bool? { byte <= 1 ? byte == 1 : nil }
+    /// bfloat16 is the top half of a binary32, so widening is a shift.
+    static func float(fromBFloat16 bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
 
     private func entry(named name: String) throws(ReformerError) -> Entry {
         guard let entry = entries[name] else {
@@ -190,39 +188,44 @@ public struct SafeTensorsFile: Sendable {
         return entry
     }
 
-    /// Applies `element` to every index of `entry`'s bytes; nil rejects that element with `expected`.
-    private func converted<Element>(
-        _ entry: Entry, expected: String,
-        _ element: (UnsafeRawBufferPointer, Int) -> Element?
-    ) throws(ReformerError) -> [Element] {
+    /// `element(data, index)` for every element of `entry`, into one allocation.
+    private func mapped<Element>(_ entry: Entry, _ element: (UnsafeRawBufferPointer, Int) -> Element) -> [Element] {
         let count = entry.info.elementCount
-        var rejectedIndex: Int?
-        let values = withData(entry) { data in
+        return withData(entry) { data in
             [Element](unsafeUninitializedCapacity: count) { output, initialized in
-                for index in 0..<count {
-                    guard let value = element(data, index) else {
-                        rejectedIndex = index
-                        return
-                    }
-                    output.initializeElement(at: index, to: value)
-                    initialized = index + 1
-                }
+                for index in 0..<count { output.initializeElement(at: index, to: element(data, index)) }
+                initialized = count
             }
+        }
+    }
+
+    /// Float elements as Int64, throwing at the first one that is not an integer in Int64 range.
+    private func integral<Value: BinaryFloatingPoint>(
+        _ entry: Entry, _ value: (UnsafeRawBufferPointer, Int) -> Value
+    ) throws(ReformerError) -> [Int64] {
+        var rejectedIndex: Int?
+        let integers = mapped(entry) { data, index -> Int64 in
+            if let integer = Int64(exactly: value(data, index)) { return integer }
+            if rejectedIndex == nil { rejectedIndex = index }
+            return 0
         }
         if let index = rejectedIndex {
-            let dtype = entry.info.dtype
-            let value = withData(entry) { data in
-                switch dtype {
-                case .bool: "byte \(data[index])"
-                case .f64: Double(bitPattern: data.littleEndian(index, as: UInt64.self)).description
-                default: Self.float(dtype, data, index).map(\.description) ?? "?"
-                }
-            }
-            throw ReformerError(
-                file: path, field: entry.info.name,
-                "element \(index) (\(dtype.rawValue)) is \(value), expected it \(expected)")
+            let rejected = withData(entry) { value($0, index) }
+            throw rejection(entry, index, "\(rejected)", expected: "to be an integer in Int64 range")
         }
-        return values
+        return integers
+    }
+
+    /// Throws at the first BOOL byte other than 0 or 1.
+    private func checkBools(_ entry: Entry) throws(ReformerError) {
+        let invalid = withData(entry) { data in data.firstIndex { $0 > 1 }.map { ($0, data[$0]) } }
+        if let (index, byte) = invalid { throw rejection(entry, index, "byte \(byte)", expected: "to be 0 or 1") }
+    }
+
+    private func rejection(_ entry: Entry, _ index: Int, _ value: String, expected: String) -> ReformerError {
+        ReformerError(
+            file: path, field: entry.info.name,
+            "element \(index) (\(entry.info.dtype.rawValue)) is \(value), expected it \(expected)")
     }
 
     /// Calls `body` with the bytes of `entry`, which the header check placed inside the file.

@@ -40,79 +40,31 @@ public final class ReformerModel: @unchecked Sendable {
         try validate(request)
         let T = paddedLength(for: T0)
         try checkLength(T)
-        let H = c.hiddenSize, A = c.allHeadSize, V = c.vocabSize, rows = B * T
+        let H = c.hiddenSize, V = c.vocabSize, rows = B * T
 
-        // Inputs at length T: ids padded with pad_token_id, mask extended with zeros.
-        let ids = LedgerBuffer<Int32>(count: rows, category: .activations)
-        let keyValid = LedgerBuffer<UInt8>(count: rows, category: .activations)
-        var anyMasked = false
-        for b in 0..<B {
-            for t in 0..<T {
-                let real = t < T0
-                ids[b * T + t] = real ? request.tokens[b * T0 + t] : Int32(c.padTokenId)
-                let valid = real && (request.attentionMask.map { $0[b * T0 + t] != 0 } ?? true)
-                keyValid[b * T + t] = valid ? 1 : 0
-                if !valid { anyMasked = true }
-            }
-        }
-        let maskPresent = request.attentionMask != nil || T != T0
-
-        // Activations, planned once for this (B, T).
+        let ctx = LayerContext(model: self, request: request, length: T)
         let x1 = FloatBuffer(count: rows * H, category: .activations)
         let x2 = FloatBuffer(count: rows * H, category: .activations)
-        let normed = FloatBuffer(count: rows * H, category: .activations)
-        let projA = FloatBuffer(count: rows * A, category: .activations)
-        let projB = FloatBuffer(count: rows * A, category: .activations)
-        let projV = FloatBuffer(count: rows * A, category: .activations)
-        let attended = FloatBuffer(count: rows * A, category: .activations)
-        let ffRows = min(rows, c.feedForwardChunkSize > 0 ? c.feedForwardChunkSize * 1 : 1024)
-        let ffHidden = FloatBuffer(count: ffRows * c.feedForwardSize, category: .activations)
 
         var hidden: [NamedTensor] = []
         func capture(_ name: String, _ buf: FloatBuffer, width: Int) {
             if request.captureHidden { hidden.append(NamedTensor(name: name, shape: [B, T, width], values: buf.toArray())) }
         }
 
-        Embedding.forward(parameters: parameters, config: c, ids: ids.pointer, rows: rows, length: T, output: x1.pointer)
+        Embedding.forward(parameters: parameters, config: c, ids: ctx.ids.pointer, rows: rows, length: T, output: x1.pointer)
         x2.pointer.update(from: x1.pointer, count: rows * H)
         capture("hidden.embeddings", x1, width: H)
 
-        let scratch = AttentionWorkspace(model: self, batch: B, length: T, fullAttention: request.fullAttention)
         var traces: [LSHLayerTrace] = []
-        let P = parameters
-        for (i, kind) in c.attentionLayers.enumerated() {
-            let s = P.layout.layers[i]
-            // Y1 = X1 + Attn(X2)
-            LayerNorm.forward(
-                input: x2.pointer, output: normed.pointer, rows: rows, width: H,
-                weight: P.pointer(s.attentionNormWeight), bias: P.pointer(s.attentionNormBias), eps: c.layerNormEps)
-            if kind == .local {
-                BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.query), outFeatures: A, bias: nil, output: projA.pointer)
-                BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.key), outFeatures: A, bias: nil, output: projB.pointer)
-            } else {
-                BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.queryKey), outFeatures: A, bias: nil, output: projA.pointer)
+        for i in 0..<c.layerCount {
+            // Y1 = X1 + Attn(X2);  Y2 = X2 + FF(Y1)
+            if let trace = try ctx.forwardLayer(i, x1: x1.pointer, x2: x2.pointer, rotations: request.rotations[i]) {
+                traces.append(trace)
             }
-            BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.value), outFeatures: A, bias: nil, output: projV.pointer)
-            if kind == .local {
-                scratch.local(query: projA, key: projB, value: projV, keyValid: maskPresent ? keyValid : nil, out: attended)
-            } else {
-                let trace = try scratch.lsh(
-                    layer: i, qk: projA, value: projV, keyValid: maskPresent ? keyValid : nil,
-                    padBucket: maskPresent && anyMasked, rotations: request.rotations[i], out: attended)
-                if let trace { traces.append(trace) }
-            }
-            BLAS.gemm(.none, .transposed, m: rows, n: H, k: A, a: attended.pointer, lda: A,
-                      b: P.pointer(s.output), ldb: A, beta: 1, c: x1.pointer, ldc: H)
-            // Y2 = X2 + FF(Y1), position-wise, in row chunks.
-            LayerNorm.forward(
-                input: x1.pointer, output: normed.pointer, rows: rows, width: H,
-                weight: P.pointer(s.ffNormWeight), bias: P.pointer(s.ffNormBias), eps: c.layerNormEps)
-            FeedForward.forward(
-                parameters: P, slots: s, config: c, input: normed.pointer, rows: rows,
-                hidden: ffHidden.pointer, hiddenRows: ffRows, accumulateInto: x2.pointer)
             capture("hidden.layer\(i).y1", x1, width: H)
             capture("hidden.layer\(i).y2", x2, width: H)
         }
+        let P = parameters
 
         // Z = LN(concat(Y1, Y2)) over 2H, cut to T₀, then the LM head.
         let concat = FloatBuffer(count: rows * 2 * H, category: .activations)

@@ -1,0 +1,109 @@
+// ReversibleBlocks: the two halves of a reversible layer (REFORMER_SPEC §6) over planned buffers:
+//   Y1 = X1 + F(X2),  F = W_o · SelfAttn(LN_a(·))      Y2 = X2 + G(Y1),  G = FF(LN_f(·))
+// and their inverse X2 = Y2 − G(Y1), X1 = Y1 − F(X2) (F with the forward's buckets, not re-hashed).
+
+/// Buffers and inputs of one forward at (batch, padded length); reused by every layer.
+final class LayerContext {
+    let model: ReformerModel
+    let batch: Int, length: Int, rows: Int
+    let ids: LedgerBuffer<Int32>
+    /// keyValid[b·T + t] = 0 for masked (padding) positions.
+    let keyValid: LedgerBuffer<UInt8>
+    /// A mask exists (given by the caller or created by automatic padding).
+    let maskPresent: Bool
+    /// Some position of the batch is masked: LSH layers add the padding bucket.
+    let anyMasked: Bool
+    let normed, projA, projB, projV, attended, ffHidden: FloatBuffer
+    let ffRows: Int
+    let workspace: AttentionWorkspace
+
+    init(model: ReformerModel, request: ForwardRequest, length T: Int) {
+        let c = model.config
+        let B = request.batch, T0 = request.length
+        self.model = model
+        self.batch = B
+        self.length = T
+        self.rows = B * T
+        ids = LedgerBuffer(count: rows, category: .activations)
+        keyValid = LedgerBuffer(count: rows, category: .activations)
+        var masked = false
+        for b in 0..<B {
+            for t in 0..<T {
+                let real = t < T0
+                ids[b * T + t] = real ? request.tokens[b * T0 + t] : Int32(c.padTokenId)
+                let valid = real && (request.attentionMask.map { $0[b * T0 + t] != 0 } ?? true)
+                keyValid[b * T + t] = valid ? 1 : 0
+                if !valid { masked = true }
+            }
+        }
+        anyMasked = masked
+        maskPresent = request.attentionMask != nil || T != T0
+        let H = c.hiddenSize, A = c.allHeadSize
+        normed = FloatBuffer(count: rows * H, category: .activations)
+        projA = FloatBuffer(count: rows * A, category: .activations)
+        projB = FloatBuffer(count: rows * A, category: .activations)
+        projV = FloatBuffer(count: rows * A, category: .activations)
+        attended = FloatBuffer(count: rows * A, category: .activations)
+        ffRows = min(rows, c.feedForwardChunkSize > 0 ? c.feedForwardChunkSize : 1024)
+        ffHidden = FloatBuffer(count: ffRows * c.feedForwardSize, category: .activations)
+        workspace = AttentionWorkspace(model: model, batch: B, length: T, fullAttention: request.fullAttention)
+    }
+
+    /// into += scale · F_i(input). For LSH layers that hash, returns the trace (buckets used);
+    /// `fixedBuckets` ([B, n_h, n_H·T]) replays a previous hashing instead of hashing again.
+    @discardableResult
+    func attention(
+        layer i: Int, input: UnsafePointer<Float>, into: UnsafeMutablePointer<Float>, scale: Float = 1,
+        rotations: [Float]? = nil, fixedBuckets: [Int32]? = nil
+    ) throws(ReformerError) -> LSHLayerTrace? {
+        let c = model.config, P = model.parameters, s = P.layout.layers[i]
+        let H = c.hiddenSize, A = c.allHeadSize
+        LayerNorm.forward(
+            input: input, output: normed.pointer, rows: rows, width: H,
+            weight: P.pointer(s.attentionNormWeight), bias: P.pointer(s.attentionNormBias), eps: c.layerNormEps)
+        var trace: LSHLayerTrace? = nil
+        if c.attentionLayers[i] == .local {
+            BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.query), outFeatures: A, bias: nil, output: projA.pointer)
+            BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.key), outFeatures: A, bias: nil, output: projB.pointer)
+            BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.value), outFeatures: A, bias: nil, output: projV.pointer)
+            workspace.local(query: projA, key: projB, value: projV, keyValid: maskPresent ? keyValid : nil, out: attended)
+        } else {
+            BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.queryKey), outFeatures: A, bias: nil, output: projA.pointer)
+            BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.value), outFeatures: A, bias: nil, output: projV.pointer)
+            trace = try workspace.lsh(
+                layer: i, qk: projA, value: projV, keyValid: maskPresent ? keyValid : nil,
+                padBucket: maskPresent && anyMasked, rotations: rotations, fixedBuckets: fixedBuckets, out: attended)
+        }
+        BLAS.gemm(.none, .transposed, m: rows, n: H, k: A, alpha: scale, a: attended.pointer, lda: A,
+                  b: P.pointer(s.output), ldb: A, beta: 1, c: into, ldc: H)
+        return trace
+    }
+
+    /// into += scale · G_i(input).
+    func feedForward(layer i: Int, input: UnsafePointer<Float>, into: UnsafeMutablePointer<Float>, scale: Float = 1) {
+        let c = model.config, P = model.parameters, s = P.layout.layers[i]
+        LayerNorm.forward(
+            input: input, output: normed.pointer, rows: rows, width: c.hiddenSize,
+            weight: P.pointer(s.ffNormWeight), bias: P.pointer(s.ffNormBias), eps: c.layerNormEps)
+        FeedForward.forward(
+            parameters: P, slots: s, config: c, input: normed.pointer, rows: rows,
+            hidden: ffHidden.pointer, hiddenRows: ffRows, accumulateInto: into, scale: scale)
+    }
+
+    /// Forward of layer i in place: (x1, x2) ← (Y1, Y2).
+    @discardableResult
+    func forwardLayer(
+        _ i: Int, x1: UnsafeMutablePointer<Float>, x2: UnsafeMutablePointer<Float>,
+        rotations: [Float]? = nil, fixedBuckets: [Int32]? = nil
+    ) throws(ReformerError) -> LSHLayerTrace? {
+        let trace = try attention(layer: i, input: x2, into: x1, rotations: rotations, fixedBuckets: fixedBuckets)
+        feedForward(layer: i, input: x1, into: x2)
+        return trace
+    }
+
+    /// Inverse of layer i in place: (y1, y2) ← (X1, X2), re-using the forward's buckets.
+    func inverseLayer(_ i: Int, y1: UnsafeMutablePointer<Float>, y2: UnsafeMutablePointer<Float>, fixedBuckets: [Int32]?) throws(ReformerError) {
+        feedForward(layer: i, input: y1, into: y2, scale: -1)
+        try attention(layer: i, input: y2, into: y1, scale: -1, fixedBuckets: fixedBuckets)
+    }
+}
