@@ -52,19 +52,20 @@ def variants(BASE):
         dict(
             slug="x-mask-causal",
             description="2 layers [lsh, local], causal LM with attention_mask (row 1: last 11 padded), "
-            "num_hashes 3, num_buckets 8 (+ padding bucket), chunks 8, seq 64, relu",
+            "num_hashes 3, num_buckets 8 (+ padding bucket), chunks 8, seq 48, axial (6,8), relu",
             config=dict(BASE, attn_layers=["lsh", "local"], num_hashes=3, num_buckets=8, is_decoder=True,
-                        hidden_act="relu", hash_seed=303),
-            batch=2, seq=64, seed=302, pad_last=[0, 11],
+                        hidden_act="relu", hash_seed=303, axial_pos_shape=(6, 8)),
+            batch=2, seq=48, seed=302, pad_last=[0, 11],
         ),
         dict(
             slug="x-mask-encoder",
             description="2 layers [local, lsh], bidirectional masked LM with attention_mask (last 5 / 13 padded), "
-            "local_num_chunks_after 1, lsh_num_chunks_before 2 (after 0), num_hashes 2, num_buckets 8, gelu",
+            "local_num_chunks_after 1, lsh_num_chunks_before 2 (after 0), num_hashes 2, num_buckets 8, chunks 8, "
+            "seq 48, axial (6,8), gelu",
             config=dict(BASE, attn_layers=["local", "lsh"], num_hashes=2, num_buckets=8, is_decoder=False,
                         local_num_chunks_after=1, lsh_num_chunks_before=2, lsh_num_chunks_after=0,
-                        hidden_act="gelu", hash_seed=505),
-            batch=2, seq=64, seed=304, pad_last=[5, 13],
+                        hidden_act="gelu", hash_seed=505, axial_pos_shape=(6, 8)),
+            batch=2, seq=48, seed=304, pad_last=[5, 13],
         ),
         dict(
             slug="x-null-buckets",
@@ -73,15 +74,15 @@ def variants(BASE):
             config=dict(BASE, attn_layers=["lsh", "local", "lsh"], num_hashes=2, num_buckets=None,
                         is_decoder=True, hidden_act="relu", hash_seed=606, axial_pos_shape=(6, 8),
                         feed_forward_size=32),
-            batch=2, seq=48, seed=305,
+            batch=1, seq=48, seed=305,
         ),
         dict(
             slug="x-null-buckets-factorized",
-            description="3 layers [lsh, local, lsh], bidirectional masked LM, num_buckets null with lsh chunk 4, "
+            description="2 layers [lsh, lsh], bidirectional masked LM, num_buckets null with lsh chunk 4, "
             "T=64, max_position_embeddings 64 -> HF picks factorized [4, 8]; hash_seed null, different injected "
-            "rotations per LSH layer; lsh_num_chunks_after 1, local chunk 8, num_hashes 2, gelu",
-            config=dict(BASE, attn_layers=["lsh", "local", "lsh"], num_hashes=2, num_buckets=None,
-                        lsh_attn_chunk_length=4, local_attn_chunk_length=8, lsh_num_chunks_after=1,
+            "rotations per LSH layer; lsh_num_chunks_after 1, num_hashes 2, gelu",
+            config=dict(BASE, attn_layers=["lsh", "lsh"], num_hashes=2, num_buckets=None,
+                        lsh_attn_chunk_length=4, lsh_num_chunks_after=1,
                         is_decoder=False, hidden_act="gelu", hash_seed=None),
             batch=1, seq=64, seed=306, per_layer_rotations=True,
         ),
@@ -99,8 +100,8 @@ def variants(BASE):
             slug="x-lsh-unhashed",
             description="3 layers [lsh, local, lsh], bidirectional masked LM, seq 64: local chunk 8 (chunked, "
             "local_num_chunks_after 1) but lsh chunk 64 >= T, so the LSH layers never hash (no lsh.* tensors); "
-            "num_hashes 2, num_buckets 4, gelu",
-            config=dict(BASE, attn_layers=["lsh", "local", "lsh"], local_attn_chunk_length=8,
+            "num_hashes 2, num_buckets 4, feed_forward 32, gelu",
+            config=dict(BASE, attn_layers=["lsh", "local", "lsh"], local_attn_chunk_length=8, feed_forward_size=32,
                         lsh_attn_chunk_length=64, local_num_chunks_after=1, num_hashes=2, num_buckets=4,
                         is_decoder=False, hidden_act="gelu", hash_seed=808),
             batch=1, seq=64, seed=308,
@@ -108,18 +109,19 @@ def variants(BASE):
         dict(
             slug="x-noseed",
             description="3 layers [lsh, lsh, lsh], causal LM, hash_seed null: each LSH layer has its own "
-            "injected rotations; num_hashes 2, num_buckets 8, chunks 8, seq 32, axial (4,8), relu",
+            "injected rotations; num_hashes 2, num_buckets 8, chunks 8, seq 32, axial (4,8), feed_forward 32, relu",
             config=dict(BASE, attn_layers=["lsh", "lsh", "lsh"], num_hashes=2, num_buckets=8, is_decoder=True,
-                        hidden_act="relu", hash_seed=None, axial_pos_shape=(4, 8)),
+                        hidden_act="relu", hash_seed=None, axial_pos_shape=(4, 8), feed_forward_size=32),
             batch=2, seq=32, seed=309, per_layer_rotations=True,
         ),
         dict(
             slug="x-wide-heads",
             description="2 layers [local, lsh], causal LM, 3 heads x 8 (all_head_size 24 != hidden 32), "
-            "num_hashes 2, factorized num_buckets [2,4], chunks 8, seq 64, relu",
+            "num_hashes 2, factorized num_buckets [2,4], chunks 8, seq 48, axial (6,8), relu",
             config=dict(BASE, attn_layers=["local", "lsh"], num_attention_heads=3, attention_head_size=8,
-                        num_hashes=2, num_buckets=[2, 4], is_decoder=True, hidden_act="relu", hash_seed=909),
-            batch=2, seq=64, seed=310,
+                        num_hashes=2, num_buckets=[2, 4], is_decoder=True, hidden_act="relu", hash_seed=909,
+                        axial_pos_shape=(6, 8)),
+            batch=2, seq=48, seed=310,
         ),
         dict(
             slug="x-plain-pos",
@@ -132,22 +134,22 @@ def variants(BASE):
         dict(
             slug="x-gelu-new",
             description="4 layers [local, lsh, local, lsh], causal LM, gelu_new, num_hashes 1, num_buckets 4, "
-            "local chunk 4 with local_num_chunks_before 2, lsh chunk 8, seq 32, axial (4,8), feed_forward 32",
+            "local chunk 4 with local_num_chunks_before 2, lsh chunk 8, seq 24, axial (3,8), feed_forward 32",
             config=dict(BASE, attn_layers=["local", "lsh", "local", "lsh"], num_hashes=1, num_buckets=4,
                         local_attn_chunk_length=4, local_num_chunks_before=2, lsh_attn_chunk_length=8,
-                        is_decoder=True, hidden_act="gelu_new", hash_seed=1111, axial_pos_shape=(4, 8),
+                        is_decoder=True, hidden_act="gelu_new", hash_seed=1111, axial_pos_shape=(3, 8),
                         feed_forward_size=32),
-            batch=1, seq=32, seed=312,
+            batch=1, seq=24, seed=312,
         ),
         dict(
             slug="x-forward-only",
             description="3 layers [lsh, local, lsh], bidirectional masked LM, num_hashes 4, three-factor "
             "num_buckets [2,2,2], lsh_num_chunks_before 2 / after 1, local_num_chunks_after 1, chunks 8, "
-            "seq 64, gelu; forward-only (no gradients)",
+            "seq 48 (axial (8,8) covers it), gelu; forward-only (no gradients)",
             config=dict(BASE, attn_layers=["lsh", "local", "lsh"], num_hashes=4, num_buckets=[2, 2, 2],
                         lsh_num_chunks_before=2, lsh_num_chunks_after=1, local_num_chunks_after=1,
                         is_decoder=False, hidden_act="gelu", hash_seed=1212),
-            batch=2, seq=64, seed=313, forward_only=True,
+            batch=2, seq=48, seed=313, forward_only=True,
         ),
         dict(
             slug="x-masked-autopad",

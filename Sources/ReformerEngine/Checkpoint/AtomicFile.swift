@@ -17,7 +17,8 @@
 /// ```
 public enum AtomicFile {
     /// Replaces the file at `path` with `bytes`, or throws and leaves whatever was there intact.
-    /// No temporary file remains after a failure.
+    /// No temporary file remains after a failure. The one exception is a failing fsync of the
+    /// directory after the rename: the new contents are then in place and the error says so.
     public static func write(_ bytes: [UInt8], to path: String) throws(ReformerError) {
         let directory = directoryName(of: path)
         let temporaryPath = temporaryName(for: path, in: directory)

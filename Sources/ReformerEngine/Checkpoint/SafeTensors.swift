@@ -2,7 +2,7 @@
 // u64 little-endian header length N, N bytes of UTF-8 JSON {name: {dtype, shape, data_offsets},
 // "__metadata__": {string: string}}, then the data region that data_offsets index into.
 // Every malformed input throws ReformerError naming the file and tensor; nothing traps.
-// ~650 lines because the header needs its own small JSON parser (duplicate keys, exact integers).
+// ~700 lines because the header needs its own small JSON parser (duplicate keys, exact integers).
 
 /// Element type of a stored tensor, spelled as in the safetensors header.
 public enum SafeTensorDType: String, Sendable, CaseIterable {
@@ -81,7 +81,8 @@ public struct SafeTensorsFile: Sendable {
         guard headerLength <= UInt64(bytes.count - 8) else {
             throw ReformerError(
                 file: path,
-                "header length \(headerLength) runs past the end of the file (\(bytes.count - 8) bytes follow it)")
+                "header length \(headerLength) runs past the end of the file "
+                    + "(\(bytes.count - 8) bytes after the 8-byte length)")
         }
         let dataStart = 8 + Int(headerLength)
         let headerBytes = bytes[8..<dataStart]
@@ -90,7 +91,8 @@ public struct SafeTensorsFile: Sendable {
         }
         var parser = HeaderParser(bytes: headerBytes, file: path)
         guard case .object(let members) = try parser.parseDocument() else {
-            throw ReformerError(file: path, "header is not a JSON object, expected {name: {dtype, shape, data_offsets}}")
+            throw ReformerError(
+                file: path, "header is not a JSON object, expected {name: {dtype, shape, data_offsets}}")
         }
 
         let dataLength = bytes.count - dataStart
@@ -299,7 +301,8 @@ public struct SafeTensorsFile: Sendable {
             begin >= 0, begin <= end
         else {
             throw failure(
-                "data_offsets is \(offsetsValue.summary), expected two non-decreasing non-negative integers [begin, end]")
+                "data_offsets is \(offsetsValue.summary), "
+                    + "expected two non-decreasing non-negative integers [begin, end]")
         }
         guard end <= dataLength else {
             throw failure("data_offsets end \(end) is past the end of the data region (\(dataLength) bytes)")
@@ -332,7 +335,8 @@ public struct SafeTensorsFile: Sendable {
 }
 
 /// Builds a safetensors file: tensors sorted by name, data in the same order, header padded with
-/// spaces to a multiple of 8 bytes so the data region starts 8-byte aligned.
+/// spaces to a multiple of 8 bytes so the data region starts 8-byte aligned. Throws only
+/// `ReformerError` (typed).
 ///
 /// ```swift
 /// var writer = SafeTensorsWriter()
@@ -569,7 +573,9 @@ private struct HeaderParser {
         if consume("}") { return .object(members) }
         while true {
             skipWhitespace()
-            guard current == UInt8(ascii: "\"") else { throw failure("expected a string key, found \(describeCurrent)") }
+            guard current == UInt8(ascii: "\"") else {
+                throw failure("expected a string key, found \(describeCurrent)")
+            }
             let key = try parseString()
             guard seen.insert(key).inserted else {
                 throw ReformerError(file: file, field: key, "duplicate key in the header, expected each name once")
