@@ -26,7 +26,7 @@ enum ChunkAttention {
         while j + 8 <= d {
             let x = UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Float>.self)
             let y = UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<Float>.self)
-            acc8 = acc8.addingProduct(x, y)
+            acc8 += x * y
             j += 8
         }
         var s = acc8.sum()
