@@ -2,7 +2,7 @@
 # `deps` installs the Debian packages the C targets link (ncursesw, OpenBLAS) and tmux for e2e tests.
 #
 #   make run ARGS="train --task copy"      release build, then run with ARGS
-#   make test                              debug build with tests, swift test, then TEST_SCRIPTS
+#   make test                              debug build with tests, swift test, release build, TEST_SCRIPTS
 #   make test SWIFTFLAGS="--scratch-path .build-mine"   a private build folder
 
 SWIFT ?= swift
@@ -10,8 +10,8 @@ SWIFTFLAGS ?=
 ARGS ?=
 APT_PACKAGES := libncurses-dev libopenblas-dev tmux
 # End-to-end scripts run after `swift test`, each as `bash SCRIPT`, with REFORMER_TUI_BIN set to the
-# debug binary. Add them here (or on the command line) as they appear, e.g. scripts/e2e_tmux.sh.
-TEST_SCRIPTS ?=
+# release binary (numeric code is many times slower in debug builds).
+TEST_SCRIPTS ?= scripts/e2e_cli.sh
 OUT_DIR := out
 
 # A non-interactive shell (CI) may lack the profile that puts the toolchain on PATH.
@@ -64,8 +64,9 @@ run: build
 
 test: deps check-swift
 	$(SWIFT) build --build-tests $(SWIFTFLAGS)
-	SWIFT_BACKTRACE=interactive=no $(SWIFT) test $(SWIFTFLAGS)
-	@bin="$$($(SWIFT) build $(SWIFTFLAGS) --show-bin-path)/reformer-tui"; \
+	SWIFT_BACKTRACE=interactive=no $(SWIFT) test --skip-build $(SWIFTFLAGS)
+	$(SWIFT) build -c release $(SWIFTFLAGS)
+	@bin="$$($(SWIFT) build -c release $(SWIFTFLAGS) --show-bin-path)/reformer-tui"; \
 	for script in $(TEST_SCRIPTS); do \
 		echo "== $$script"; \
 		REFORMER_TUI_BIN="$$bin" SWIFT_BACKTRACE=interactive=no bash "$$script" || exit 1; \

@@ -34,5 +34,6 @@ let package = Package(
             dependencies: ["ReformerEngine", "ReformerTestSupport"],
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "TermGuardTests", dependencies: ["CTermGuard"]),
     ]
 )

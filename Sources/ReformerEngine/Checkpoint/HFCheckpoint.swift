@@ -21,7 +21,9 @@ public enum HFCheckpoint {
         }
         let file = try SafeTensorsFile(contentsOf: weightsPath)
         let parameters = try loadParameters(file, config: config)
-        return ReformerModel(config: config, parameters: parameters, seed: seed)
+        let model = ReformerModel(config: config, parameters: parameters, seed: seed)
+        model.configSource = directory + "/config.json"
+        return model
     }
 
     /// Fills a ParameterSet from a safetensors file, checking presence and shapes of every tensor.

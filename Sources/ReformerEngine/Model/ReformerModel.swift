@@ -9,6 +9,8 @@ public final class ReformerModel: @unchecked Sendable {
     public let parameters: ParameterSet
     /// The bucket plan of every LSH layer; fixed at the first chunked call when `num_buckets` is null.
     public private(set) var bucketPlan: BucketPlan?
+    /// Where the config came from, for error messages ("config.json" of a checkpoint folder).
+    public var configSource = "config"
     /// Source of rotations when neither the request nor `hash_seed` supplies them.
     public var rotationGenerator: SplitMix64
 
@@ -129,11 +131,11 @@ public final class ReformerModel: @unchecked Sendable {
     func checkLength(_ T: Int) throws(ReformerError) {
         let c = config
         if T > c.maxPositionEmbeddings {
-            throw ReformerError(file: "config.json", field: "max_position_embeddings",
+            throw ReformerError(file: configSource, field: "max_position_embeddings",
                                 "is \(c.maxPositionEmbeddings), but the sequence needs \(T) positions")
         }
         if c.axialPositionEmbeddings && c.axialShape[0] * c.axialShape[1] < T {
-            throw ReformerError(file: "config.json", field: "axial_pos_shape",
+            throw ReformerError(file: configSource, field: "axial_pos_shape",
                                 "\(c.axialShape) covers \(c.axialShape[0] * c.axialShape[1]) positions, but the sequence needs \(T)")
         }
     }
