@@ -1,25 +1,54 @@
 // AttentionWorkspace: runs one layer's attention for a whole batch — jobs (batch row, head) fanned
-// out over the cores, each worker with scratch planned once per forward call.
+// out over the cores, each worker with scratch planned once per forward call. It also owns, per LSH
+// layer, the rotations and the buckets/sort order the forward used (backward replays them).
 
 final class AttentionWorkspace {
-    let model: ReformerModel
+    let config: ReformerConfig
     let batch: Int, length: Int
     let fullAttention: Bool
-    private var localScratch: [AttentionScratch] = []
-    private var lshScratch: [AttentionScratch] = []
-    private var lshScratchPlan: BucketPlan?
+    /// LSH layers hash at this length (T > lsh chunk and not in full-attention mode).
+    let lshHashes: Bool
+    /// The bucket plan of every hashing LSH layer in this forward (nil when none hashes).
+    let plan: BucketPlan?
+    private let localScratch: [AttentionScratch]
+    private let lshScratch: [AttentionScratch]
     private let workers: Int
+    /// Per LSH layer index: buckets [B, n_h, n_H·T] and sort order [B, n_h, n_H·T] of the last call.
+    private(set) var buckets: [Int: LedgerBuffer<Int32>] = [:]
+    private(set) var sortedIndices: [Int: LedgerBuffer<Int32>] = [:]
+    /// Per LSH layer index: rotations [n_h, d, n_H, R/2] used by the last call.
+    private(set) var rotations: [Int: FloatBuffer] = [:]
 
     init(model: ReformerModel, batch: Int, length: Int, fullAttention: Bool) {
-        self.model = model
+        let c = model.config
+        self.config = c
         self.batch = batch
         self.length = length
         self.fullAttention = fullAttention
-        self.workers = max(1, min(Parallel.workerCount, batch * model.config.headCount))
+        self.workers = max(1, min(Parallel.workerCount, batch * c.headCount))
+        lshHashes = c.hasLSH && !fullAttention && length > c.lshChunkLength
+        plan = lshHashes ? model.plan(forLength: length) : nil
+        let local = Self.geometry(c, .local, batch: batch, length: length)
+        let lsh = Self.geometry(c, .lsh, batch: batch, length: length)
+        localScratch = c.hasLocal ? (0..<workers).map { _ in
+            AttentionScratch(geometry: local, rotationHalf: 0, bucketsPerRound: 0, fullKeys: length <= local.chunkLength)
+        } : []
+        let half = plan?.rotationHalf ?? 0, perRound = (plan?.bucketCount ?? 0) + 1
+        lshScratch = c.hasLSH ? (0..<workers).map { [lshHashes] _ in
+            AttentionScratch(geometry: lsh, rotationHalf: half, bucketsPerRound: perRound, fullKeys: !lshHashes)
+        } : []
+        if let plan {
+            let slots = batch * c.headCount * c.hashRounds * length
+            let rotationCount = c.headCount * c.headSize * c.hashRounds * plan.rotationHalf
+            for (i, kind) in c.attentionLayers.enumerated() where kind == .lsh {
+                buckets[i] = LedgerBuffer(count: slots, category: .attention)
+                sortedIndices[i] = LedgerBuffer(count: slots, category: .attention)
+                rotations[i] = FloatBuffer(count: rotationCount, category: .attention)
+            }
+        }
     }
 
-    private func geometry(_ kind: AttentionKind) -> AttentionGeometry {
-        let c = model.config
+    static func geometry(_ c: ReformerConfig, _ kind: AttentionKind, batch: Int, length: Int) -> AttentionGeometry {
         if kind == .local {
             return AttentionGeometry(
                 batch: batch, length: length, heads: c.headCount, headSize: c.headSize,
@@ -33,12 +62,7 @@ final class AttentionWorkspace {
     }
 
     func local(query: FloatBuffer, key: FloatBuffer, value: FloatBuffer, keyValid: LedgerBuffer<UInt8>?, out: FloatBuffer) {
-        let g = geometry(.local)
-        if localScratch.isEmpty {
-            localScratch = (0..<workers).map { _ in
-                AttentionScratch(geometry: g, rotationHalf: 0, bucketsPerRound: 0, fullKeys: g.length <= g.chunkLength)
-            }
-        }
+        let g = Self.geometry(config, .local, batch: batch, length: length)
         let T = length, A = g.allHeadSize, d = g.headSize, heads = g.heads
         let ptrs = UnsafeSendable((query.pointer, key.pointer, value.pointer, keyValid?.pointer, out.pointer, localScratch))
         Parallel.forEach(jobs: batch * heads, workers: workers) { job, worker in
@@ -51,20 +75,24 @@ final class AttentionWorkspace {
         }
     }
 
-    /// LSH attention for one layer; returns the hashing trace when the layer hashed.
+    /// How an LSH layer gets its buckets: fresh rotations, or a replay of the buckets it used before.
+    enum Hashing {
+        /// Rotations [n_h, d, n_H, R/2] to hash with (given, seeded like torch, or drawn).
+        case rotate([Float])
+        /// Re-use the buckets stored for this layer by the previous call (no re-hashing).
+        case replay
+    }
+
+    /// LSH attention for one layer. When the layer hashes, its rotations, buckets and sort order are
+    /// kept in `rotations[layer]`, `buckets[layer]`, `sortedIndices[layer]`.
     func lsh(
         layer: Int, qk: FloatBuffer, value: FloatBuffer, keyValid: LedgerBuffer<UInt8>?,
-        padBucket: Bool, rotations given: [Float]?, fixedBuckets: [Int32]? = nil, out: FloatBuffer
-    ) throws(ReformerError) -> LSHLayerTrace? {
-        let g = geometry(.lsh)
+        padBucket: Bool, hashing: Hashing, out: FloatBuffer
+    ) throws(ReformerError) {
+        let g = Self.geometry(config, .lsh, batch: batch, length: length)
         let T = length, A = g.allHeadSize, d = g.headSize, heads = g.heads, nH = g.rounds
-        let hashes = !fullAttention && T > g.chunkLength
-        if !hashes {
-            if lshScratch.isEmpty {
-                lshScratch = (0..<workers).map { _ in
-                    AttentionScratch(geometry: g, rotationHalf: 0, bucketsPerRound: 0, fullKeys: true)
-                }
-            }
+        guard let plan, let bucketStore = buckets[layer], let sortedStore = sortedIndices[layer],
+              let rotationStore = rotations[layer] else {
             let ptrs = UnsafeSendable((qk.pointer, value.pointer, keyValid?.pointer, out.pointer, lshScratch))
             Parallel.forEach(jobs: batch * heads, workers: workers) { job, worker in
                 let (q, v, kv, o, scratch) = ptrs.value
@@ -74,48 +102,42 @@ final class AttentionWorkspace {
                     geometry: g, qk: q + base, value: v + base, keyValid: kv.map { UnsafePointer($0 + b * T) },
                     out: o + base, scratch: scratch[worker])
             }
-            return nil
+            return
         }
-        let plan = model.plan(forLength: T)
+        let replay: Bool
+        switch hashing {
+        case .replay: replay = true
+        case .rotate(let r):
+            guard r.count == rotationStore.count else {
+                throw ReformerError(file: "lsh.layer\(layer).rotations",
+                                    "has \(r.count) values, expected shape [\(heads), \(d), \(nH), \(plan.rotationHalf)]")
+            }
+            r.withUnsafeBufferPointer { rotationStore.pointer.update(from: $0.baseAddress!, count: r.count) }
+            replay = false
+        }
         let slots = nH * T
-        let rot: [Float] = fixedBuckets == nil ? try model.rotations(layer: layer, plan: plan, given: given) : (given ?? [])
-        if let fixedBuckets, fixedBuckets.count != batch * heads * slots {
-            throw ReformerError(file: "lsh.layer\(layer).buckets", "has \(fixedBuckets.count) values, expected \(batch * heads * slots)")
-        }
-        if lshScratch.isEmpty || lshScratchPlan != plan {
-            lshScratch = (0..<workers).map { _ in
-                AttentionScratch(geometry: g, rotationHalf: plan.rotationHalf, bucketsPerRound: plan.bucketCount + 1, fullKeys: false)
-            }
-            lshScratchPlan = plan
-        }
-        var buckets = [Int32](repeating: 0, count: batch * heads * slots)
-        var sorted = [Int32](repeating: 0, count: batch * heads * slots)
         let perHead = d * nH * plan.rotationHalf
-        let fixed = fixedBuckets ?? []
-        rot.withUnsafeBufferPointer { rotBuf in
-          fixed.withUnsafeBufferPointer { fixedBuf in
-            buckets.withUnsafeMutableBufferPointer { bk in
-                sorted.withUnsafeMutableBufferPointer { so in
-                    let ptrs = UnsafeSendable((qk.pointer, value.pointer, keyValid?.pointer, out.pointer, lshScratch,
-                                               rotBuf.baseAddress, fixedBuf.baseAddress, bk.baseAddress!, so.baseAddress!))
-                    let useFixed = fixedBuckets != nil
-                    Parallel.forEach(jobs: batch * heads, workers: workers) { job, worker in
-                        let (q, v, kv, o, scratch, r, fx, bOut, sOut) = ptrs.value
-                        let b = job / heads, h = job % heads
-                        let base = b * T * A + h * d
-                        LSHAttention.hashedHead(
-                            geometry: g, plan: plan, padBucket: padBucket,
-                            qk: q + base, value: v + base, keyValid: kv.map { UnsafePointer($0 + b * T) },
-                            rotations: useFixed ? nil : r.map { $0 + h * perHead },
-                            fixedBuckets: useFixed ? fx.map { $0 + job * slots } : nil, out: o + base,
-                            bucketsOut: bOut + job * slots, sortedOut: sOut + job * slots, scratch: scratch[worker])
-                    }
-                }
-            }
-          }
+        let ptrs = UnsafeSendable((qk.pointer, value.pointer, keyValid?.pointer, out.pointer, lshScratch,
+                                   rotationStore.pointer, bucketStore.pointer, sortedStore.pointer))
+        Parallel.forEach(jobs: batch * heads, workers: workers) { job, worker in
+            let (q, v, kv, o, scratch, r, bStore, sStore) = ptrs.value
+            let b = job / heads, h = job % heads
+            let base = b * T * A + h * d
+            LSHAttention.hashedHead(
+                geometry: g, plan: plan, padBucket: padBucket,
+                qk: q + base, value: v + base, keyValid: kv.map { UnsafePointer($0 + b * T) },
+                rotations: replay ? nil : UnsafePointer(r + h * perHead),
+                fixedBuckets: replay ? UnsafePointer(bStore + job * slots) : nil, out: o + base,
+                bucketsOut: bStore + job * slots, sortedOut: sStore + job * slots, scratch: scratch[worker])
         }
+    }
+
+    /// The hashing record of LSH layer `layer` as values (for inspect and probes).
+    func trace(layer: Int, paddingBucket: Bool) -> LSHLayerTrace? {
+        guard let plan, let b = buckets[layer], let s = sortedIndices[layer], let r = rotations[layer] else { return nil }
         return LSHLayerTrace(
-            layer: layer, plan: plan, paddingBucket: padBucket, rotations: rot,
-            rotationShape: [heads, d, nH, plan.rotationHalf], buckets: buckets, sortedIndices: sorted)
+            layer: layer, plan: plan, paddingBucket: paddingBucket, rotations: r.toArray(),
+            rotationShape: [config.headCount, config.headSize, config.hashRounds, plan.rotationHalf],
+            buckets: b.toArray(), sortedIndices: s.toArray())
     }
 }

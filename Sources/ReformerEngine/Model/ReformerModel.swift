@@ -11,6 +11,8 @@ public final class ReformerModel: @unchecked Sendable {
     public private(set) var bucketPlan: BucketPlan?
     /// Where the config came from, for error messages ("config.json" of a checkpoint folder).
     public var configSource = "config"
+    /// torch's draw for `hash_seed` (the same tensor every time, so computed once).
+    private var seededRotations: [Float]?
     /// Source of rotations when neither the request nor `hash_seed` supplies them.
     public var rotationGenerator: SplitMix64
 
@@ -60,9 +62,8 @@ public final class ReformerModel: @unchecked Sendable {
         var traces: [LSHLayerTrace] = []
         for i in 0..<c.layerCount {
             // Y1 = X1 + Attn(X2);  Y2 = X2 + FF(Y1)
-            if let trace = try ctx.forwardLayer(i, x1: x1.pointer, x2: x2.pointer, rotations: request.rotations[i]) {
-                traces.append(trace)
-            }
+            try ctx.forwardLayer(i, x1: x1.pointer, x2: x2.pointer, rotations: request.rotations[i])
+            if let trace = ctx.workspace.trace(layer: i, paddingBucket: ctx.paddingBucket) { traces.append(trace) }
             capture("hidden.layer\(i).y1", x1, width: H)
             capture("hidden.layer\(i).y2", x2, width: H)
         }
@@ -141,17 +142,17 @@ public final class ReformerModel: @unchecked Sendable {
     }
 
     /// Rotations for LSH layer `layer` at this plan: given, seeded like torch, or from the generator.
-    func rotations(layer: Int, plan: BucketPlan, given: [Float]?) throws(ReformerError) -> [Float] {
+    /// Rotations for LSH layer `layer` when none are given: seeded like torch (`hash_seed`, identical
+    /// for every layer, §9.3) or fresh from the engine's generator.
+    func rotations(layer: Int, plan: BucketPlan) throws(ReformerError) -> [Float] {
         let c = config
         let count = c.headCount * c.headSize * c.hashRounds * plan.rotationHalf
-        if let given {
-            guard given.count == count else {
-                throw ReformerError(file: "lsh.layer\(layer).rotations",
-                                    "has \(given.count) values, expected shape [\(c.headCount), \(c.headSize), \(c.hashRounds), \(plan.rotationHalf)]")
-            }
-            return given
+        if let seed = c.hashSeed {
+            if let cached = seededRotations, cached.count == count { return cached }
+            let r = try TorchRandom.randn(seed: seed, count: count)
+            seededRotations = r
+            return r
         }
-        if let seed = c.hashSeed { return try TorchRandom.randn(seed: seed, count: count) }
         return rotationGenerator.gaussians(count)
     }
 }

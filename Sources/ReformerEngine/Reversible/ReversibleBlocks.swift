@@ -49,19 +49,17 @@ final class LayerContext {
         workspace = AttentionWorkspace(model: model, batch: B, length: T, fullAttention: request.fullAttention)
     }
 
-    /// into += scale · F_i(input). For LSH layers that hash, returns the trace (buckets used);
-    /// `fixedBuckets` ([B, n_h, n_H·T]) replays a previous hashing instead of hashing again.
-    @discardableResult
+    /// into += scale · F_i(input). An LSH layer that hashes takes `rotations` (else the model's seed
+    /// or generator) and keeps its buckets in the workspace; `replayBuckets` re-uses them instead.
     func attention(
         layer i: Int, input: UnsafePointer<Float>, into: UnsafeMutablePointer<Float>, scale: Float = 1,
-        rotations: [Float]? = nil, fixedBuckets: [Int32]? = nil
-    ) throws(ReformerError) -> LSHLayerTrace? {
+        rotations: [Float]? = nil, replayBuckets: Bool = false
+    ) throws(ReformerError) {
         let c = model.config, P = model.parameters, s = P.layout.layers[i]
         let H = c.hiddenSize, A = c.allHeadSize
         LayerNorm.forward(
             input: input, output: normed.pointer, rows: rows, width: H,
             weight: P.pointer(s.attentionNormWeight), bias: P.pointer(s.attentionNormBias), eps: c.layerNormEps)
-        var trace: LSHLayerTrace? = nil
         if c.attentionLayers[i] == .local {
             BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.query), outFeatures: A, bias: nil, output: projA.pointer)
             BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.key), outFeatures: A, bias: nil, output: projB.pointer)
@@ -70,14 +68,21 @@ final class LayerContext {
         } else {
             BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.queryKey), outFeatures: A, bias: nil, output: projA.pointer)
             BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.value), outFeatures: A, bias: nil, output: projV.pointer)
-            trace = try workspace.lsh(
+            var hashing = AttentionWorkspace.Hashing.replay
+            if !replayBuckets, let plan = workspace.plan {
+                if let rotations { hashing = .rotate(rotations) }
+                else { hashing = .rotate(try model.rotations(layer: i, plan: plan)) }
+            }
+            try workspace.lsh(
                 layer: i, qk: projA, value: projV, keyValid: maskPresent ? keyValid : nil,
-                padBucket: maskPresent && anyMasked, rotations: rotations, fixedBuckets: fixedBuckets, out: attended)
+                padBucket: paddingBucket, hashing: hashing, out: attended)
         }
         BLAS.gemm(.none, .transposed, m: rows, n: H, k: A, alpha: scale, a: attended.pointer, lda: A,
                   b: P.pointer(s.output), ldb: A, beta: 1, c: into, ldc: H)
-        return trace
     }
+
+    /// LSH layers add the padding bucket when a mask exists and masks something (§9.5).
+    var paddingBucket: Bool { maskPresent && anyMasked }
 
     /// into += scale · G_i(input).
     func feedForward(layer i: Int, input: UnsafePointer<Float>, into: UnsafeMutablePointer<Float>, scale: Float = 1) {
@@ -91,19 +96,16 @@ final class LayerContext {
     }
 
     /// Forward of layer i in place: (x1, x2) ← (Y1, Y2).
-    @discardableResult
     func forwardLayer(
-        _ i: Int, x1: UnsafeMutablePointer<Float>, x2: UnsafeMutablePointer<Float>,
-        rotations: [Float]? = nil, fixedBuckets: [Int32]? = nil
-    ) throws(ReformerError) -> LSHLayerTrace? {
-        let trace = try attention(layer: i, input: x2, into: x1, rotations: rotations, fixedBuckets: fixedBuckets)
+        _ i: Int, x1: UnsafeMutablePointer<Float>, x2: UnsafeMutablePointer<Float>, rotations: [Float]? = nil
+    ) throws(ReformerError) {
+        try attention(layer: i, input: x2, into: x1, rotations: rotations)
         feedForward(layer: i, input: x1, into: x2)
-        return trace
     }
 
-    /// Inverse of layer i in place: (y1, y2) ← (X1, X2), re-using the forward's buckets.
-    func inverseLayer(_ i: Int, y1: UnsafeMutablePointer<Float>, y2: UnsafeMutablePointer<Float>, fixedBuckets: [Int32]?) throws(ReformerError) {
+    /// Inverse of layer i in place: (y1, y2) ← (X1, X2), re-using the buckets its forward used.
+    func inverseLayer(_ i: Int, y1: UnsafeMutablePointer<Float>, y2: UnsafeMutablePointer<Float>) throws(ReformerError) {
         feedForward(layer: i, input: y1, into: y2, scale: -1)
-        try attention(layer: i, input: y2, into: y1, scale: -1, fixedBuckets: fixedBuckets)
+        try attention(layer: i, input: y2, into: y1, scale: -1, replayBuckets: true)
     }
 }
