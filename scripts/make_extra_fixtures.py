@@ -10,9 +10,9 @@ the two shipped fixtures, and `shared/tools/check_hf_fixture.py` re-verifies eve
 Run it with a python that has exactly the fixture toolchain (transformers 5.24.0, torch 2.15.0,
 safetensors, numpy), e.g.
 
-    /tmp/hfvenv/bin/python scripts/make_extra_fixtures.py                 # all x-* variants
-    /tmp/hfvenv/bin/python scripts/make_extra_fixtures.py x-short x-noseed # only these
-    /tmp/hfvenv/bin/python scripts/make_extra_fixtures.py --list
+    VENV/bin/python scripts/make_extra_fixtures.py                 # all x-* variants
+    VENV/bin/python scripts/make_extra_fixtures.py x-short x-noseed # only these
+    VENV/bin/python scripts/make_extra_fixtures.py --list
 
 Options:
     --tools DIR  folder holding gen_hf_fixtures.py (default: $REFORMER_HF_TOOLS, else
