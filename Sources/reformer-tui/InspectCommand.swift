@@ -14,7 +14,8 @@ struct InspectCommand: ParsableCommand {
         lsh.layer{i}.rotations are used when present, anything else is ignored (a fixture's \
         expected.safetensors works as IN). OUT gets hidden.embeddings, hidden.layer{i}.y1/.y2, \
         hidden.final_norm, logits, loss (with labels) and, for LSH layers that hashed, \
-        lsh.layer{i}.rotations/.buckets/.sorted_idx.
+        lsh.layer{i}.rotations/.buckets/.sorted_idx; with --grads also grad.<name> for every \
+        checkpoint parameter.
         """
     )
 
@@ -30,6 +31,9 @@ struct InspectCommand: ParsableCommand {
     @Flag(name: .long, help: "Evaluate every LSH layer with full shared-QK attention instead of hashing.")
     var fullAttention = false
 
+    @Flag(name: .long, help: "Also write grad.<parameter> (gradient of the loss; IN must hold labels).")
+    var grads = false
+
     @Option(name: .long, help: "Seed of the rotations when neither IN nor the config's hash_seed gives them.")
     var seed: UInt64 = 0
 
@@ -42,6 +46,12 @@ struct InspectCommand: ParsableCommand {
             var w = SafeTensorsWriter()
             w.metadata = ["producer": "reformer-tui inspect"]
             try InspectIO.write(result, request: request, config: model.config, into: &w)
+            if grads {
+                guard request.labels != nil else {
+                    throw ReformerError(file: inputs, field: "labels", "is missing, expected labels [batch, length] for --grads")
+                }
+                try InspectIO.writeGradients(try InspectIO.gradients(model: model, request: request, result: result), into: &w)
+            }
             try w.write(to: out)
             let seconds = Date().timeIntervalSince(started)
             var line = "inspect: batch \(request.batch), length \(request.length)"

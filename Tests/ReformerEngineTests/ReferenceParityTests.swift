@@ -36,6 +36,25 @@ import ReformerTestSupport
     }
 
     @Test(arguments: Fixtures.all)
+    func gradientsMatchHuggingFace(_ name: String) throws {
+        let dir = Fixtures.path(name)
+        let expected = try SafeTensorsFile(contentsOf: dir + "/expected.safetensors")
+        guard expected.names.contains(where: { $0.hasPrefix("grad.") }) else { return }  // forward-only fixture
+        let model = try HFCheckpoint.load(directory: dir)
+        let request = try InspectIO.readRequest(path: dir + "/expected.safetensors", config: model.config)
+        let result = try model.forward(request)
+        var out = SafeTensorsWriter()
+        try InspectIO.writeGradients(try InspectIO.gradients(model: model, request: request, result: result), into: &out)
+        let got = try SafeTensorsFile(bytes: out.serialized())
+        let results = try FixtureComparison.compare(expected: expected, got: got, includeGradients: true)
+            .filter { $0.name.hasPrefix("grad.") }
+        #expect(results.count == model.parameters.layout.entries.count)
+        for r in results {
+            #expect(r.passed, "\(name): \(r.name): \(r.detail)")
+        }
+    }
+
+    @Test(arguments: Fixtures.all)
     func seededRotationsReproduceTorchWithoutInjection(_ name: String) throws {
         let dir = Fixtures.path(name)
         let model = try HFCheckpoint.load(directory: dir)

@@ -19,7 +19,7 @@ final class AttentionWorkspace {
     /// Per LSH layer index: rotations [n_h, d, n_H, R/2] used by the last call.
     private(set) var rotations: [Int: FloatBuffer] = [:]
 
-    init(model: ReformerModel, batch: Int, length: Int, fullAttention: Bool) {
+    init(model: ReformerModel, batch: Int, length: Int, fullAttention: Bool, backward: Bool = false) {
         let c = model.config
         self.config = c
         self.batch = batch
@@ -31,11 +31,11 @@ final class AttentionWorkspace {
         let local = Self.geometry(c, .local, batch: batch, length: length)
         let lsh = Self.geometry(c, .lsh, batch: batch, length: length)
         localScratch = c.hasLocal ? (0..<workers).map { _ in
-            AttentionScratch(geometry: local, rotationHalf: 0, bucketsPerRound: 0, fullKeys: length <= local.chunkLength)
+            AttentionScratch(geometry: local, rotationHalf: 0, bucketsPerRound: 0, fullKeys: length <= local.chunkLength, backward: backward)
         } : []
         let half = plan?.rotationHalf ?? 0, perRound = (plan?.bucketCount ?? 0) + 1
         lshScratch = c.hasLSH ? (0..<workers).map { [lshHashes] _ in
-            AttentionScratch(geometry: lsh, rotationHalf: half, bucketsPerRound: perRound, fullKeys: !lshHashes)
+            AttentionScratch(geometry: lsh, rotationHalf: half, bucketsPerRound: perRound, fullKeys: !lshHashes, backward: backward)
         } : []
         if let plan {
             let slots = batch * c.headCount * c.hashRounds * length
@@ -139,5 +139,64 @@ final class AttentionWorkspace {
             layer: layer, plan: plan, paddingBucket: paddingBucket, rotations: r.toArray(),
             rotationShape: [config.headCount, config.headSize, config.hashRounds, plan.rotationHalf],
             buckets: b.toArray(), sortedIndices: s.toArray())
+    }
+
+    // MARK: - Backward
+
+    /// Backward of local attention for the whole batch: recomputes `out` and writes dQuery, dKey,
+    /// dValue [B·T, A] from dOut [B·T, A].
+    func localBackward(
+        query: FloatBuffer, key: FloatBuffer, value: FloatBuffer, keyValid: LedgerBuffer<UInt8>?, dOut: FloatBuffer,
+        out: FloatBuffer, dQuery: FloatBuffer, dKey: FloatBuffer, dValue: FloatBuffer
+    ) {
+        let g = Self.geometry(config, .local, batch: batch, length: length)
+        let T = length, A = g.allHeadSize, d = g.headSize, heads = g.heads
+        let ptrs = UnsafeSendable((query.pointer, key.pointer, value.pointer, keyValid?.pointer, dOut.pointer, out.pointer,
+                                   dQuery.pointer, dKey.pointer, dValue.pointer, localScratch))
+        Parallel.forEach(jobs: batch * heads, workers: workers) { job, worker in
+            let (q, k, v, kv, dO, o, dQ, dK, dV, scratch) = ptrs.value
+            let b = job / heads, h = job % heads
+            let base = b * T * A + h * d
+            LocalAttention.headBackward(
+                geometry: g, query: q + base, key: k + base, value: v + base,
+                keyValid: kv.map { UnsafePointer($0 + b * T) }, dOut: dO + base, out: o + base,
+                dQuery: dQ + base, dKey: dK + base, dValue: dV + base, scratch: scratch[worker])
+        }
+    }
+
+    /// Backward of LSH attention for layer `layer` with the buckets its forward stored (no
+    /// re-hashing): recomputes `out`, writes dQK and dValue [B·T, A] from dOut.
+    func lshBackward(
+        layer: Int, qk: FloatBuffer, value: FloatBuffer, keyValid: LedgerBuffer<UInt8>?, padBucket: Bool,
+        dOut: FloatBuffer, out: FloatBuffer, dQK: FloatBuffer, dValue: FloatBuffer
+    ) {
+        let g = Self.geometry(config, .lsh, batch: batch, length: length)
+        let T = length, A = g.allHeadSize, d = g.headSize, heads = g.heads
+        let slots = g.rounds * T
+        if let plan, let bucketStore = buckets[layer] {
+            let ptrs = UnsafeSendable((qk.pointer, value.pointer, keyValid?.pointer, dOut.pointer, out.pointer,
+                                       dQK.pointer, dValue.pointer, bucketStore.pointer, lshScratch))
+            Parallel.forEach(jobs: batch * heads, workers: workers) { job, worker in
+                let (q, v, kv, dO, o, dQ, dV, bk, scratch) = ptrs.value
+                let b = job / heads, h = job % heads
+                let base = b * T * A + h * d
+                LSHAttention.hashedHeadBackward(
+                    geometry: g, plan: plan, padBucket: padBucket, qk: q + base, value: v + base,
+                    keyValid: kv.map { UnsafePointer($0 + b * T) }, buckets: bk + job * slots,
+                    dOut: dO + base, out: o + base, dQK: dQ + base, dValue: dV + base, scratch: scratch[worker])
+            }
+            return
+        }
+        let ptrs = UnsafeSendable((qk.pointer, value.pointer, keyValid?.pointer, dOut.pointer, out.pointer,
+                                   dQK.pointer, dValue.pointer, lshScratch))
+        Parallel.forEach(jobs: batch * heads, workers: workers) { job, worker in
+            let (q, v, kv, dO, o, dQ, dV, scratch) = ptrs.value
+            let b = job / heads, h = job % heads
+            let base = b * T * A + h * d
+            LSHAttention.fullHeadBackward(
+                geometry: g, query: q + base, key: nil, value: v + base,
+                keyValid: kv.map { UnsafePointer($0 + b * T) }, dOut: dO + base, out: o + base,
+                dQuery: dQ + base, dKey: nil, dValue: dV + base, scratch: scratch[worker])
+        }
     }
 }

@@ -34,8 +34,10 @@ final class AttentionScratch {
     let buckets, sorted, unsort: LedgerBuffer<Int32> // [n_H·T]
     let counts: LedgerBuffer<Int32>
     let blockLength: Int
+    /// Backward only (nil for inference): gradients in sorted order and per window.
+    let grads: AttentionGradScratch?
 
-    init(geometry g: AttentionGeometry, rotationHalf: Int, bucketsPerRound: Int, fullKeys: Bool) {
+    init(geometry g: AttentionGeometry, rotationHalf: Int, bucketsPerRound: Int, fullKeys: Bool, backward: Bool = false) {
         let slots = g.rounds * g.length, d = g.headSize
         queries = FloatBuffer(count: slots * d, category: .attention)
         keys = FloatBuffer(count: slots * d, category: .attention)
@@ -54,6 +56,26 @@ final class AttentionScratch {
         sorted = LedgerBuffer(count: slots, category: .attention)
         unsort = LedgerBuffer(count: slots, category: .attention)
         counts = LedgerBuffer(count: g.rounds * bucketsPerRound + 1, category: .attention)
+        grads = backward ? AttentionGradScratch(slots: slots, headSize: d, window: w) : nil
+    }
+}
+
+/// Per-worker gradient scratch of one (batch row, head) backward job.
+final class AttentionGradScratch {
+    let dQueries, dKeys, dValues, dOutputs: FloatBuffer   // [n_H·T, d] sorted order
+    let dLse: FloatBuffer                                  // [n_H·T]
+    let windowDKeys, windowDValues: FloatBuffer            // [W, d]
+    let dProbs: FloatBuffer                                // [W]
+
+    init(slots: Int, headSize d: Int, window w: Int) {
+        dQueries = FloatBuffer(count: slots * d, category: .attention)
+        dKeys = FloatBuffer(count: slots * d, category: .attention)
+        dValues = FloatBuffer(count: slots * d, category: .attention)
+        dOutputs = FloatBuffer(count: slots * d, category: .attention)
+        dLse = FloatBuffer(count: slots, category: .attention)
+        windowDKeys = FloatBuffer(count: w * d, category: .attention)
+        windowDValues = FloatBuffer(count: w * d, category: .attention)
+        dProbs = FloatBuffer(count: max(w, 1), category: .attention)
     }
 }
 

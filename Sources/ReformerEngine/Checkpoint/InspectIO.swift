@@ -52,4 +52,22 @@ public enum InspectIO {
             try w.add("lsh.layer\(l.layer).sorted_idx", int64s: l.sortedIndices.map(Int64.init), shape: [request.batch, c.headCount, c.hashRounds * T])
         }
     }
+
+    /// `grad.<HF name>` for every checkpoint parameter.
+    public static func writeGradients(_ gradients: ParameterSet, into w: inout SafeTensorsWriter) throws(ReformerError) {
+        for (slot, e) in gradients.layout.entries.enumerated() {
+            try w.add("grad." + e.hfName, floats: gradients.values(slot), shape: e.shape)
+        }
+    }
+
+    /// Gradients of the loss for `request` with the rotations the forward `result` used, so both
+    /// describe the same function even when the rotations are drawn at random.
+    public static func gradients(model: ReformerModel, request: ForwardRequest, result: ForwardResult) throws(ReformerError) -> ParameterSet {
+        var r = request
+        r.captureHidden = false
+        for trace in result.lshLayers where r.rotations[trace.layer] == nil { r.rotations[trace.layer] = trace.rotations }
+        let grads = ParameterSet(layout: model.parameters.layout, category: .gradients)
+        _ = try model.lossAndGradients(r, gradients: grads)
+        return grads
+    }
 }

@@ -37,4 +37,36 @@ enum CrossEntropy {
         }
         return (counted > 0 ? Float(total / Double(counted)) : .nan, counted)
     }
+
+    /// Mean loss, and in place of the logits ∂loss/∂logits = (softmax − onehot(target)) / N at
+    /// counted positions and 0 elsewhere (spec §13.2).
+    static func lossAndGradient(
+        logitsInGradientOut g: UnsafeMutablePointer<Float>, labels: UnsafePointer<Int64>, batch B: Int, length T: Int,
+        vocab V: Int, causal: Bool
+    ) -> (loss: Float, counted: Int) {
+        var counted = 0
+        for b in 0..<B {
+            for t in 0..<T where target(labels: labels, row: b, position: t, length: T, causal: causal) != nil { counted += 1 }
+        }
+        var total = 0.0
+        let scale = counted > 0 ? 1 / Float(counted) : 0
+        for b in 0..<B {
+            for t in 0..<T {
+                let row = g + (b * T + t) * V
+                guard let y = target(labels: labels, row: b, position: t, length: T, causal: causal) else {
+                    row.update(repeating: 0, count: V)
+                    continue
+                }
+                var m = -Float.infinity
+                for v in 0..<V { m = max(m, row[v]) }
+                var s = 0.0
+                for v in 0..<V { s += exp(Double(row[v] - m)) }
+                let lse = Double(m) + log(s)
+                total += lse - Double(row[y])
+                for v in 0..<V { row[v] = Float(exp(Double(row[v]) - lse)) * scale }
+                row[y] -= scale
+            }
+        }
+        return (counted > 0 ? Float(total / Double(counted)) : .nan, counted)
+    }
 }

@@ -24,4 +24,33 @@ enum LayerNorm {
             rstd?[r] = inv
         }
     }
+
+    /// Backward of `forward` for rows of width n, given the forward's input, mean and rstd:
+    ///   x̂ = (x − μ)·rstd,  dγ += Σ_r dy·x̂,  dβ += Σ_r dy,
+    ///   dx = rstd · (dy·γ − mean(dy·γ) − x̂ · mean(dy·γ·x̂))   (added into `dInput`).
+    static func backward(
+        input x: UnsafePointer<Float>, dOutput dy: UnsafePointer<Float>, dInput dx: UnsafeMutablePointer<Float>,
+        rows: Int, width n: Int, weight: UnsafePointer<Float>,
+        mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+        dWeight: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>
+    ) {
+        for r in 0..<rows {
+            let xr = x + r * n, dyr = dy + r * n, dxr = dx + r * n
+            let m = mean[r], inv = rstd[r]
+            var sumG = 0.0, sumGX = 0.0
+            for j in 0..<n {
+                let xh = (xr[j] - m) * inv
+                let g = dyr[j] * weight[j]
+                sumG += Double(g)
+                sumGX += Double(g * xh)
+                dWeight[j] += dyr[j] * xh
+                dBias[j] += dyr[j]
+            }
+            let meanG = Float(sumG / Double(n)), meanGX = Float(sumGX / Double(n))
+            for j in 0..<n {
+                let xh = (xr[j] - m) * inv
+                dxr[j] += inv * (dyr[j] * weight[j] - meanG - xh * meanGX)
+            }
+        }
+    }
 }

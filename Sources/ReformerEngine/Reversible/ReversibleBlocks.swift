@@ -16,8 +16,10 @@ final class LayerContext {
     let normed, projA, projB, projV, attended, ffHidden: FloatBuffer
     let ffRows: Int
     let workspace: AttentionWorkspace
+    /// Backward-only buffers (nil for inference).
+    let train: TrainingBuffers?
 
-    init(model: ReformerModel, request: ForwardRequest, length T: Int) {
+    init(model: ReformerModel, request: ForwardRequest, length T: Int, training: Bool = false) {
         let c = model.config
         let B = request.batch, T0 = request.length
         self.model = model
@@ -46,7 +48,8 @@ final class LayerContext {
         attended = FloatBuffer(count: rows * A, category: .activations)
         ffRows = min(rows, c.feedForwardChunkSize > 0 ? c.feedForwardChunkSize : 1024)
         ffHidden = FloatBuffer(count: ffRows * c.feedForwardSize, category: .activations)
-        workspace = AttentionWorkspace(model: model, batch: B, length: T, fullAttention: request.fullAttention)
+        workspace = AttentionWorkspace(model: model, batch: B, length: T, fullAttention: request.fullAttention, backward: training)
+        train = training ? TrainingBuffers(config: c, rows: rows, ffRows: ffRows) : nil
     }
 
     /// into += scale · F_i(input). An LSH layer that hashes takes `rotations` (else the model's seed
