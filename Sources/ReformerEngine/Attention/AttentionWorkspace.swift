@@ -13,11 +13,14 @@ final class AttentionWorkspace {
     private let localScratch: [AttentionScratch]
     private let lshScratch: [AttentionScratch]
     private let workers: Int
-    /// Per LSH layer index: buckets [B, n_h, n_H·T] and sort order [B, n_h, n_H·T] of the last call.
+    /// Per LSH layer index: buckets [B, n_h, n_H·T] of its last call — the only per-layer state a
+    /// training step keeps (4 bytes per head, round and position), so backward can replay them.
     private(set) var buckets: [Int: LedgerBuffer<Int32>] = [:]
-    private(set) var sortedIndices: [Int: LedgerBuffer<Int32>] = [:]
-    /// Per LSH layer index: rotations [n_h, d, n_H, R/2] used by the last call.
-    private(set) var rotations: [Int: FloatBuffer] = [:]
+    /// Sort order [B, n_h, n_H·T] and rotations [n_h, d, n_H, R/2] of the most recent LSH call
+    /// (shared by all layers; read them with `trace` right after the layer ran).
+    private var lastLayer = -1
+    private let sortedIndices: LedgerBuffer<Int32>?
+    private let rotations: FloatBuffer?
 
     init(model: ReformerModel, batch: Int, length: Int, fullAttention: Bool, backward: Bool = false) {
         let c = model.config
@@ -39,12 +42,14 @@ final class AttentionWorkspace {
         } : []
         if let plan {
             let slots = batch * c.headCount * c.hashRounds * length
-            let rotationCount = c.headCount * c.headSize * c.hashRounds * plan.rotationHalf
             for (i, kind) in c.attentionLayers.enumerated() where kind == .lsh {
                 buckets[i] = LedgerBuffer(count: slots, category: .attention)
-                sortedIndices[i] = LedgerBuffer(count: slots, category: .attention)
-                rotations[i] = FloatBuffer(count: rotationCount, category: .attention)
             }
+            sortedIndices = LedgerBuffer(count: slots, category: .attention)
+            rotations = FloatBuffer(count: c.headCount * c.headSize * c.hashRounds * plan.rotationHalf, category: .attention)
+        } else {
+            sortedIndices = nil
+            rotations = nil
         }
     }
 
@@ -83,16 +88,16 @@ final class AttentionWorkspace {
         case replay
     }
 
-    /// LSH attention for one layer. When the layer hashes, its rotations, buckets and sort order are
-    /// kept in `rotations[layer]`, `buckets[layer]`, `sortedIndices[layer]`.
+    /// LSH attention for one layer. When the layer hashes, its buckets are kept in `buckets[layer]`
+    /// and its rotations and sort order until the next LSH call (see `trace`).
     func lsh(
         layer: Int, qk: FloatBuffer, value: FloatBuffer, keyValid: LedgerBuffer<UInt8>?,
         padBucket: Bool, hashing: Hashing, out: FloatBuffer
     ) throws(ReformerError) {
         let g = Self.geometry(config, .lsh, batch: batch, length: length)
         let T = length, A = g.allHeadSize, d = g.headSize, heads = g.heads, nH = g.rounds
-        guard let plan, let bucketStore = buckets[layer], let sortedStore = sortedIndices[layer],
-              let rotationStore = rotations[layer] else {
+        guard let plan, let bucketStore = buckets[layer], let sortedStore = sortedIndices,
+              let rotationStore = rotations else {
             let ptrs = UnsafeSendable((qk.pointer, value.pointer, keyValid?.pointer, out.pointer, lshScratch))
             Parallel.forEach(jobs: batch * heads, workers: workers) { job, worker in
                 let (q, v, kv, o, scratch) = ptrs.value
@@ -115,6 +120,7 @@ final class AttentionWorkspace {
             r.withUnsafeBufferPointer { rotationStore.pointer.update(from: $0.baseAddress!, count: r.count) }
             replay = false
         }
+        lastLayer = layer
         let slots = nH * T
         let perHead = d * nH * plan.rotationHalf
         let ptrs = UnsafeSendable((qk.pointer, value.pointer, keyValid?.pointer, out.pointer, lshScratch,
@@ -132,9 +138,10 @@ final class AttentionWorkspace {
         }
     }
 
-    /// The hashing record of LSH layer `layer` as values (for inspect and probes).
+    /// The hashing record of LSH layer `layer` as values (for inspect and probes); nil unless that
+    /// layer was the most recent LSH call and hashed.
     func trace(layer: Int, paddingBucket: Bool) -> LSHLayerTrace? {
-        guard let plan, let b = buckets[layer], let s = sortedIndices[layer], let r = rotations[layer] else { return nil }
+        guard layer == lastLayer, let plan, let b = buckets[layer], let s = sortedIndices, let r = rotations else { return nil }
         return LSHLayerTrace(
             layer: layer, plan: plan, paddingBucket: paddingBucket, rotations: r.toArray(),
             rotationShape: [config.headCount, config.headSize, config.hashRounds, plan.rotationHalf],

@@ -26,6 +26,10 @@ public final class MemoryLedger: Sendable {
     /// The process-wide ledger used by default.
     public static let shared = MemoryLedger()
 
+    /// The ledger new buffers are counted in: `shared` unless a caller scopes another one with
+    /// `MemoryLedger.$current.withValue(ledger) { … }` (tests measuring one step in isolation).
+    @TaskLocal public static var current: MemoryLedger = shared
+
     func record(_ bytes: Int, _ category: MemoryCategory) {
         state.withLock { totals in
             let live = (totals.liveBytes[category] ?? 0) + bytes
@@ -56,7 +60,7 @@ public final class LedgerBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
     private let ledger: MemoryLedger
     private let bytes: Int
 
-    public init(count: Int, category: MemoryCategory, ledger: MemoryLedger = .shared) {
+    public init(count: Int, category: MemoryCategory, ledger: MemoryLedger = .current) {
         precondition(count >= 0, "LedgerBuffer count must not be negative")
         self.count = count
         self.category = category

@@ -87,7 +87,7 @@ public final class ParameterSet: @unchecked Sendable {
     public let layout: ParameterLayout
     public let storage: FloatBuffer
 
-    public init(layout: ParameterLayout, category: MemoryCategory, ledger: MemoryLedger = .shared) {
+    public init(layout: ParameterLayout, category: MemoryCategory, ledger: MemoryLedger = .current) {
         self.layout = layout
         self.storage = FloatBuffer(count: layout.totalCount, category: category, ledger: ledger)
     }
