@@ -183,7 +183,7 @@ public final class AdamW: @unchecked Sendable {
     let updateRanges: [Range<Int>]
 
     /// Zero moments for parameters laid out by `layout`; throws if `settings` do not validate.
-    public init(layout: ParameterLayout, settings: AdamWSettings, ledger: MemoryLedger = .shared) throws(ReformerError) {
+    public init(layout: ParameterLayout, settings: AdamWSettings, ledger: MemoryLedger = .current) throws(ReformerError) {
         try settings.validate()
         self.settings = settings
         self.layout = layout
@@ -334,7 +334,7 @@ extension AdamW {
     /// parameter's shape, finite (v also ≥ 0), no other tensors, `step` a non-negative integer.
     /// Values are restored bit for bit.
     public static func load(
-        path: String, layout: ParameterLayout, settings: AdamWSettings, ledger: MemoryLedger = .shared
+        path: String, layout: ParameterLayout, settings: AdamWSettings, ledger: MemoryLedger = .current
     ) throws(ReformerError) -> AdamW {
         let file = try SafeTensorsFile(contentsOf: path)
         guard let text = file.metadata["step"], let step = Int(text), step >= 0 else {
