@@ -18,6 +18,8 @@ public enum DataStream: UInt64, Sendable, CaseIterable {
     case copyEvaluation = 0x636F_7079_2E65_766C  // "copy.evl"
     /// Random windows of a text corpus for training.
     case textTraining = 0x7465_7874_2E74_726E  // "text.trn"
+    /// LSH rotations drawn while training (models without a hash_seed).
+    case rotations = 0x726F_7461_2E74_726E  // "rota.trn"
 
     /// A generator for this stream; the same seed always gives the same sequence.
     public func generator(seed: UInt64) -> SplitMix64 {

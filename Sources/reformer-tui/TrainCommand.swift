@@ -1,0 +1,146 @@
+// `reformer-tui train`: headless training with progress lines, periodic evaluation and atomic
+// checkpoints; Ctrl-C/SIGTERM save and exit 0, --resume continues bit for bit.
+
+import ArgumentParser
+import CTermGuard
+import Foundation
+import ReformerEngine
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a Reformer on the copy task or on a text file (headless until the dashboard lands).")
+
+    @Option(name: .long, help: "copy or text.")
+    var task: TrainingSettings.TaskKind = .copy
+
+    @Option(name: .long, help: "Text file to train on (text task; default: the preset's).")
+    var data: String?
+
+    @Option(name: .long, help: "Preset folder name in assets/presets (default: the task's).")
+    var preset: String?
+
+    @Option(name: .long, help: "A HF config.json for the model instead of the preset's.")
+    var config: String?
+
+    @Option(name: .long, help: "Optimizer updates (default: the preset's).")
+    var steps: Int?
+
+    @Option(name: .long, help: "Seed of initialisation, data and rotations (default: the preset's).")
+    var seed: UInt64?
+
+    @Option(name: .long, help: "Hash rounds to train with (default: the model's).")
+    var hashes: Int?
+
+    @Flag(name: .long, help: "Train with full attention (the paper's \"Full\" model; saved as an HF config whose LSH chunk covers the sequence).")
+    var fullAttention = false
+
+    @Option(name: .long, help: "Checkpoint folder (default: runs/<task>-seed<S>).")
+    var checkpoint: String?
+
+    @Flag(name: .long, help: "Continue the run saved in the checkpoint folder.")
+    var resume = false
+
+    @Flag(name: .long, help: "No dashboard: progress lines on stdout (the only mode until the dashboard lands).")
+    var headless = false
+
+    @Option(name: .long, help: "Log every N steps instead of every few seconds (0: time-based).")
+    var logEvery = 0
+
+    func validate() throws {
+        if hashes != nil && fullAttention { throw ValidationError("give --hashes or --full-attention, not both") }
+        if let h = hashes, h < 1 { throw ValidationError("--hashes must be at least 1") }
+        if let s = steps, s < 0 { throw ValidationError("--steps must not be negative") }
+        if logEvery < 0 { throw ValidationError("--log-every must not be negative") }
+        if resume && (hashes != nil || fullAttention || config != nil) {
+            throw ValidationError("--resume continues the saved model; --hashes, --full-attention and --config cannot change it")
+        }
+    }
+
+    func run() throws {
+        var code: Int32 = 0
+        try runReporting { code = try train() }
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    private func train() throws -> Int32 {
+        let out = FileHandle.standardOutput
+        func say(_ line: String) { out.write(Data((line + "\n").utf8)) }
+        let chosen = try TaskSetup.preset(task: task, named: preset)
+        var settings = chosen.training
+        if let steps { settings.steps = steps }
+        if let seed { settings.seed = seed }
+        var modelConfig = chosen.config
+        if let config { modelConfig = try ReformerConfig.load(path: config) }
+        if let hashes { modelConfig.hashRounds = hashes }
+        let directory = checkpoint ?? "runs/\(task.rawValue)-seed\(settings.seed)"
+        let dataFile = data ?? chosen.dataPath
+        if resume {
+            // The saved model decides the data shape.
+            let saved = try ReformerConfig.load(path: directory + "/config.json")
+            modelConfig = saved
+        }
+        let taskData = try TaskSetup.data(task: task, settings: settings, config: modelConfig, dataFile: dataFile)
+        let trainer: Trainer
+        if resume {
+            trainer = try Trainer(resuming: directory, settings: settings, data: taskData)
+        } else {
+            if FileManager.default.fileExists(atPath: directory + "/trainer_state.json") {
+                throw ReformerError(file: directory, "already holds a checkpoint; pass --resume to continue it or --checkpoint to start elsewhere")
+            }
+            trainer = try Trainer(config: modelConfig, settings: settings, data: taskData, preset: chosen.name,
+                                  fullAttention: fullAttention, dataFile: dataFile)
+        }
+        let c = trainer.model.config
+        let attention = trainer.state.fullAttention ? "full attention" : "LSH \(c.hashRounds) hash\(c.hashRounds == 1 ? "" : "es")"
+        say("train: \(task.rawValue) (preset \(chosen.name)), \(c.layerCount) layer(s) \(c.attentionLayers.map(\.rawValue).joined(separator: "/")), hidden \(c.hiddenSize), \(attention), \(trainer.model.parameters.scalarCount) parameters, seed \(settings.seed)")
+        say("checkpoint: \(directory)\(resume ? " (resuming at step \(trainer.state.step))" : "")")
+        _ = tg_install_headless()
+
+        let metric = taskData.metricName
+        var lastLog = Date.distantPast
+        var intervalTokens = 0
+        var intervalSeconds = 0.0
+        var lastSavedStep = resume ? trainer.state.step : -1
+        while !trainer.isFinished {
+            if tg_quit_signal() != 0 {
+                try trainer.save(to: directory)
+                say("interrupted at step \(trainer.state.step): checkpoint saved in \(directory) (continue with --resume)")
+                return 0
+            }
+            let r = try trainer.step()
+            intervalTokens += r.tokens
+            intervalSeconds += r.seconds
+            let first = r.step == 1 || (resume && r.step == lastSavedStep + 1)
+            let last = trainer.isFinished
+            let due = logEvery > 0 ? r.step % logEvery == 0 : Date().timeIntervalSince(lastLog) >= settings.logEverySeconds
+            if first || last || due {
+                let tps = intervalSeconds > 0 ? Double(intervalTokens) / intervalSeconds : 0
+                say(String(format: "step %d/%d loss %.4f %@ %.3f tok/s %.0f mem %.1fMiB",
+                           r.step, trainer.state.totalSteps, r.loss, metric, r.metric, tps, Double(r.peakBytes) / 1_048_576))
+                lastLog = Date()
+                intervalTokens = 0
+                intervalSeconds = 0
+            }
+            if settings.evalEvery > 0 && r.step % settings.evalEvery == 0 && !last {
+                let e = try trainer.evaluate()
+                say(String(format: "eval step %d loss %.4f %@ %.4f (%@)", r.step, e.loss, metric, e.metric, hashLabel(e.hashes)))
+            }
+            if settings.checkpointEvery > 0 && r.step % settings.checkpointEvery == 0 && !last {
+                try trainer.save(to: directory)
+                lastSavedStep = r.step
+            }
+        }
+        let e = try trainer.evaluate()
+        try trainer.save(to: directory)
+        let s = trainer.state
+        say(String(format: "eval step %d loss %.4f %@ %.4f (%@)", s.step, e.loss, metric, e.metric, hashLabel(e.hashes)))
+        say(String(format: "done: %d steps, %.1f min of training, %d tokens; final %@ %.4f, loss %.4f; checkpoint %@",
+                   s.step, s.elapsedSeconds / 60, s.tokensSeen, metric == "acc" ? "accuracy" : "bits/byte", e.metric, e.loss, directory))
+        return 0
+    }
+}
+
+func hashLabel(_ hashes: Int) -> String { hashes == 0 ? "full attention" : "\(hashes) hash\(hashes == 1 ? "" : "es")" }
+
+extension TrainingSettings.TaskKind: ExpressibleByArgument {}
