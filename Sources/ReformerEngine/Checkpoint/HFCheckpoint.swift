@@ -64,6 +64,6 @@ public enum HFCheckpoint {
             try writer.add(e.hfName, floats: model.parameters.values(slot), shape: e.shape)
         }
         try writer.write(to: directory + "/model.safetensors")
-        try AtomicFile.write([UInt8](config.jsonValue().serialized()), to: directory + "/config.json")
+        try AtomicFile.write([UInt8](config.jsonData()), to: directory + "/config.json")
     }
 }

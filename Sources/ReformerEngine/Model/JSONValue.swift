@@ -53,10 +53,62 @@ public enum JSONValue: Sendable, Equatable, Decodable, Encodable {
         return "\(error)"
     }
 
-    public func serialized(pretty: Bool = true) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
-        return (try? encoder.encode(self)) ?? Data("null".utf8)
+    /// Pretty JSON with sorted keys. Numbers under a key in `floatKeys` always carry a decimal point
+    /// (`1.0`, not `1`): strict readers such as transformers' config dataclasses reject an int there.
+    public func serialized(floatKeys: Set<String> = []) -> Data {
+        var out = ""
+        write(into: &out, indent: 0, key: nil, floatKeys: floatKeys)
+        out += "\n"
+        return Data(out.utf8)
+    }
+
+    private func write(into out: inout String, indent: Int, key: String?, floatKeys: Set<String>) {
+        let pad = String(repeating: "  ", count: indent + 1), close = String(repeating: "  ", count: indent)
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let n):
+            let asFloat = key.map { floatKeys.contains($0) } ?? false
+            if !n.isFinite { out += "null" }
+            else if n == n.rounded(), abs(n) < 1e15 { out += asFloat ? "\(Int64(n)).0" : "\(Int64(n))" }
+            else { out += "\(n)" }
+        case .string(let s): out += Self.quoted(s)
+        case .array(let a):
+            if a.isEmpty { out += "[]"; return }
+            out += "[\n"
+            for (i, e) in a.enumerated() {
+                out += pad
+                e.write(into: &out, indent: indent + 1, key: key, floatKeys: floatKeys)
+                out += i + 1 < a.count ? ",\n" : "\n"
+            }
+            out += close + "]"
+        case .object(let o):
+            if o.isEmpty { out += "{}"; return }
+            out += "{\n"
+            let keys = o.keys.sorted()
+            for (i, k) in keys.enumerated() {
+                out += pad + Self.quoted(k) + ": "
+                o[k]!.write(into: &out, indent: indent + 1, key: k, floatKeys: floatKeys)
+                out += i + 1 < keys.count ? ",\n" : "\n"
+            }
+            out += close + "}"
+        }
+    }
+
+    static func quoted(_ s: String) -> String {
+        var r = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": r += "\\\""
+            case "\\": r += "\\\\"
+            case "\n": r += "\\n"
+            case "\r": r += "\\r"
+            case "\t": r += "\\t"
+            default:
+                if u.value < 0x20 { r += String(format: "\\u%04x", u.value) } else { r.unicodeScalars.append(u) }
+            }
+        }
+        return r + "\""
     }
 
     public var typeName: String {

@@ -88,10 +88,19 @@ extension ReformerConfig {
         return c
     }
 
+    /// Keys whose values HF declares as floats.
+    public static let floatKeys: Set<String> = [
+        "layer_norm_eps", "hidden_dropout_prob", "local_attention_probs_dropout_prob",
+        "lsh_attention_probs_dropout_prob", "axial_norm_std", "initializer_range",
+    ]
+
+    /// config.json bytes as transformers writes them (floats with a decimal point).
+    public func jsonData() -> Data { jsonValue().serialized(floatKeys: Self.floatKeys) }
+
     /// HF-compatible config.json (transformers 5.x field names).
     public func jsonValue() -> JSONValue {
         func n(_ x: Int) -> JSONValue { .number(Double(x)) }
-        func f(_ x: Float) -> JSONValue { .number(Double(x)) }
+        func f(_ x: Float) -> JSONValue { .number(Double("\(x)") ?? Double(x)) }   // 0.02, not 0.0199999995
         func ints(_ xs: [Int]) -> JSONValue { .array(xs.map(n)) }
         let bucketValue: JSONValue
         switch buckets {
