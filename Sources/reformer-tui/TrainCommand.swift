@@ -71,14 +71,26 @@ struct TrainCommand: ParsableCommand {
         if let steps { settings.steps = steps }
         if let seed { settings.seed = seed }
         var modelConfig = chosen.config
-        if let config { modelConfig = try ReformerConfig.load(path: config) }
+        if let config {
+            modelConfig = try ReformerConfig.load(path: config)
+            settings.text.length = nil   // windows follow the given model's max_position_embeddings
+        }
         if let hashes { modelConfig.hashRounds = hashes }
         let directory = checkpoint ?? "runs/\(task.rawValue)-seed\(settings.seed)"
-        let dataFile = data ?? chosen.dataPath
+        var dataFile = data ?? chosen.dataPath
         if resume {
-            // The saved model decides the data shape.
-            let saved = try ReformerConfig.load(path: directory + "/config.json")
-            modelConfig = saved
+            guard FileManager.default.fileExists(atPath: directory + "/trainer_state.json") else {
+                throw ReformerError(file: directory, "holds no checkpoint to resume (no trainer_state.json)")
+            }
+            // The saved run decides the model and its training settings (only --steps may extend it).
+            modelConfig = try ReformerConfig.load(path: directory + "/config.json")
+            let saved = try TrainerState.load(path: directory + "/trainer_state.json")
+            settings = try TrainingSettings.decode(saved.settings.serialized(), file: directory + "/trainer_state.json (settings)")
+            if let steps { settings.steps = steps }
+            if data == nil, let file = saved.dataFile { dataFile = file }
+            if let seed, seed != saved.seed {
+                throw ReformerError(file: "--seed", "is \(seed), but the run in \(directory) was started with seed \(saved.seed)")
+            }
         }
         let taskData = try TaskSetup.data(task: task, settings: settings, config: modelConfig, dataFile: dataFile)
         let trainer: Trainer

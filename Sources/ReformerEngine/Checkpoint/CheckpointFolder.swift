@@ -13,8 +13,9 @@ public enum CheckpointFolder {
     /// On any failure the staging folder is removed and `directory` is untouched.
     public static func replace(_ directory: String, with write: (String) throws(ReformerError) -> Void) throws(ReformerError) {
         let fm = FileManager.default
-        let target = (directory as NSString).standardizingPath
-        let parent = (target as NSString).deletingLastPathComponent.isEmpty ? "." : (target as NSString).deletingLastPathComponent
+        var target = directory
+        while target.count > 1 && target.hasSuffix("/") { target.removeLast() }
+        let parent = parentDirectory(of: target)
         do {
             try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
         } catch {
@@ -55,6 +56,13 @@ public enum CheckpointFolder {
             }
             syncDirectory(parent)
         }
+    }
+
+    /// "a/b/c" → "a/b", "c" → ".", "/c" → "/" (without Foundation's path APIs, which trap on some
+    /// relative paths in swift-corelibs-foundation).
+    static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     static func syncDirectory(_ path: String) {

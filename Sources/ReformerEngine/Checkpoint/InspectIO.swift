@@ -67,7 +67,10 @@ public enum InspectIO {
         r.captureHidden = false
         for trace in result.lshLayers where r.rotations[trace.layer] == nil { r.rotations[trace.layer] = trace.rotations }
         let grads = ParameterSet(layout: model.parameters.layout, category: .gradients)
-        _ = try model.lossAndGradients(r, gradients: grads)
+        let out = try model.lossAndGradients(r, gradients: grads)
+        guard let loss = out.loss, loss.isFinite else {
+            throw ReformerError(file: "labels", "give a loss of \(out.loss.map { "\($0)" } ?? "nothing") (not finite); no gradients")
+        }
         return grads
     }
 }

@@ -9,6 +9,7 @@ extension ReformerModel {
     /// Loss, logits and gradients of `request` (which must carry labels). `storeActivations` keeps
     /// every layer's inputs instead of reconstructing them — the ordinary-backprop twin the tests
     /// compare the reversible path with (its memory grows with depth; the default's does not).
+    /// When the loss is not finite, `gradients` are left untouched and the result reports the loss.
     public func lossAndGradients(
         _ request: ForwardRequest, gradients G: ParameterSet, storeActivations: Bool = false
     ) throws(ReformerError) -> ForwardResult {
@@ -69,7 +70,8 @@ extension ReformerModel {
                                          length: T0, vocab: V, causal: c.causalLoss)
         }
         guard loss.isFinite else {
-            throw ReformerError(file: "training", "loss is \(loss) (not finite); gradients were not computed")
+            // No gradients for a non-finite loss: the caller sees `loss` and decides (the trainer stops).
+            return ForwardResult(paddedLength: T, logits: logits.toArray(), loss: loss, countedTargets: counted, hidden: [], lshLayers: traces)
         }
 
         // LM head and final LayerNorm.

@@ -107,11 +107,7 @@ public struct AdamWSettings: Codable, Sendable, Equatable {
         }
         guard warmupSteps >= 0 else { throw fail("warmupSteps", "is \(warmupSteps), expected ≥ 0") }
         guard totalSteps >= 0 else { throw fail("totalSteps", "is \(totalSteps), expected ≥ 0") }
-        if schedule == .cosine && totalSteps <= warmupSteps {
-            throw fail(
-                "totalSteps",
-                "is \(totalSteps), expected more than warmupSteps (\(warmupSteps)) for the cosine schedule")
-        }
+        // A cosine run no longer than its warmup (a short `--steps`) simply never leaves the warmup.
         guard minLearningRate.isFinite, minLearningRate >= 0, minLearningRate <= learningRate else {
             throw fail("minLearningRate", "is \(minLearningRate), expected a value in [0, learningRate = \(learningRate)]")
         }

@@ -148,7 +148,7 @@ public final class Trainer: @unchecked Sendable {
         gradients.zero()
         let result = try model.lossAndGradients(request, gradients: gradients)
         guard let loss = result.loss, loss.isFinite else {
-            throw ReformerError(file: "training", "loss is \(result.loss.map { "\($0)" } ?? "missing") at step \(state.step + 1); stopped, the last checkpoint is kept")
+            throw ReformerError(file: "training", "loss is \(result.loss.map { "\($0)" } ?? "missing") at step \(state.step + 1) (not finite); stopped, the last checkpoint is kept")
         }
         let update = optimizer.step(parameters: model.parameters, gradients: gradients)
         if update.skipped {

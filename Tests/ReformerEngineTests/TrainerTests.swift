@@ -1,0 +1,106 @@
+// TrainerTests: a run saved and resumed continues bit for bit; a failing checkpoint write leaves the
+// previous checkpoint intact; the saved folder is an HF model folder this engine loads back.
+
+import Foundation
+import Testing
+@testable import ReformerEngine
+import ReformerTestSupport
+
+func tinyCopyRun(steps: Int) throws -> (ReformerConfig, TrainingSettings, TaskData) {
+    var c = ReformerConfig()
+    c.architecture = "ReformerModelWithLMHead"; c.isDecoder = true
+    c.attentionLayers = [.lsh]; c.vocabSize = 128; c.hiddenSize = 16; c.headCount = 2; c.headSize = 8
+    c.feedForwardSize = 16; c.axialPositionEmbeddings = false; c.maxPositionEmbeddings = 16
+    c.lshChunkLength = 4; c.hashRounds = 2; c.buckets = .count(4); c.initializerRange = 0.02
+    var s = TrainingSettings(task: .copy)
+    s.steps = steps; s.batchSize = 4; s.learningRate = 1e-2; s.warmupSteps = 2; s.beta2 = 0.98; s.epsilon = 1e-9
+    s.evalSequences = 8; s.seed = 5
+    s.copy.wordLength = 7
+    let task = try CopyTask(wordLength: 7)
+    return (c, s, .copy(task, evaluation: task.evaluationSet(count: 8, seed: 5, batchSize: 4)))
+}
+
+func temporaryFolder(_ name: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("reformer-\(name)-\(UUID().uuidString)").path
+}
+
+@Suite struct TrainerTests {
+    @Test func resumeContinuesBitForBit() throws {
+        let (c, s, data) = try tinyCopyRun(steps: 6)
+        let straight = try Trainer(config: c, settings: s, data: data, preset: "test", fullAttention: false)
+        var lossesStraight: [Float] = []
+        for _ in 0..<6 { lossesStraight.append(try straight.step().loss) }
+
+        let first = try Trainer(config: c, settings: s, data: data, preset: "test", fullAttention: false)
+        var losses: [Float] = []
+        for _ in 0..<3 { losses.append(try first.step().loss) }
+        _ = try first.evaluate()   // evaluation must not disturb training
+        let dir = temporaryFolder("resume")
+        try first.save(to: dir)
+        let second = try Trainer(resuming: dir, settings: s, data: data)
+        #expect(second.state.step == 3)
+        for _ in 0..<3 { losses.append(try second.step().loss) }
+        #expect(losses == lossesStraight)
+        #expect(second.model.parameters.storage.toArray() == straight.model.parameters.storage.toArray())
+        #expect(second.optimizer.firstMoment.storage.toArray() == straight.optimizer.firstMoment.storage.toArray())
+        #expect(lossesStraight.last! < lossesStraight.first!)
+    }
+
+    @Test func failedSaveKeepsThePreviousCheckpoint() throws {
+        let (c, s, data) = try tinyCopyRun(steps: 4)
+        let trainer = try Trainer(config: c, settings: s, data: data, preset: "test", fullAttention: false)
+        _ = try trainer.step()
+        let dir = temporaryFolder("atomic")
+        try trainer.save(to: dir)
+        let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/model.safetensors"))
+        _ = try trainer.step()
+        #expect(throws: ReformerError.self) {
+            try CheckpointFolder.replace(dir) { (staging: String) throws(ReformerError) in
+                try AtomicFile.write([1, 2, 3], to: staging + "/model.safetensors")
+                throw ReformerError(file: staging, "simulated full disk")
+            }
+        }
+        let after = try Data(contentsOf: URL(fileURLWithPath: dir + "/model.safetensors"))
+        #expect(before == after)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: (dir as NSString).deletingLastPathComponent)
+            .filter { $0.hasPrefix((dir as NSString).lastPathComponent + ".saving") }
+        #expect(leftovers.isEmpty)
+        let state = try TrainerState.load(path: dir + "/trainer_state.json")
+        #expect(state.step == 1)
+        // And a normal save replaces it whole.
+        try trainer.save(to: dir)
+        #expect(try TrainerState.load(path: dir + "/trainer_state.json").step == 2)
+        let reloaded = try HFCheckpoint.load(directory: dir)
+        #expect(reloaded.parameters.storage.toArray() == trainer.model.parameters.storage.toArray())
+    }
+
+    @Test func fullAttentionRunIsSavedAsAnUnhashedHFConfig() throws {
+        let (c, s, data) = try tinyCopyRun(steps: 1)
+        let trainer = try Trainer(config: c, settings: s, data: data, preset: "test", fullAttention: true)
+        #expect(trainer.model.config.lshChunkLength >= 16)
+        let r = try trainer.evaluate(record: false)
+        #expect(r.hashes == 0)
+        let hashed = try trainer.evaluate(hashes: 2, record: false)
+        #expect(hashed.hashes == 2, "a full-attention model can still be evaluated with hashing")
+    }
+
+    @Test func resumeErrorsNameTheProblem() throws {
+        let (_, s, data) = try tinyCopyRun(steps: 1)
+        let dir = temporaryFolder("none")
+        expectError(["holds no checkpoint"]) { _ = try Trainer(resuming: dir, settings: s, data: data) }
+    }
+
+    @Test func untrainableConfigsAreRefused() throws {
+        var (c, s, data) = try tinyCopyRun(steps: 1)
+        c.maxPositionEmbeddings = 8
+        expectError(["max_position_embeddings", "16 tokens"]) {
+            _ = try Trainer(config: c, settings: s, data: data, preset: "t", fullAttention: false)
+        }
+        c.maxPositionEmbeddings = 16
+        c.lshChunkLength = 6
+        expectError(["multiple of 6"]) { _ = try Trainer(config: c, settings: s, data: data, preset: "t", fullAttention: false) }
+        s.learningRate = -1
+        c.lshChunkLength = 4
+        expectError(["learningRate"]) { _ = try Trainer(config: c, settings: s, data: data, preset: "t", fullAttention: false) }
+    }
+}

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# End-to-end training checks with the release binary:
+#  1. the copy task learns (accuracy measured at 4 hash rounds) and `eval` reproduces it;
+#  2. a run sent SIGTERM mid-way, then resumed, prints the same progress as an uninterrupted run;
+#  3. a small text model's bits/byte fall;
+#  4. failure paths: NaN loss keeps the last checkpoint, resume without a checkpoint, clobbering a
+#     run, bad data files, a full disk (when a tmpfs can be mounted) — one line, non-zero exit.
+# Usage: REFORMER_TUI_BIN=path/to/reformer-tui scripts/e2e_train.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=$(cd "$(dirname "${REFORMER_TUI_BIN:-.build/release/reformer-tui}")" && pwd)/$(basename "${REFORMER_TUI_BIN:-.build/release/reformer-tui}")
+REPO=$(pwd)
+WORK=$(mktemp -d)
+cleanup() { mountpoint -q "$WORK/full" 2>/dev/null && umount "$WORK/full"; rm -rf "$WORK"; }
+trap cleanup EXIT
+[ -n "${KEEP_WORK:-}" ] && trap - EXIT && echo "work: $WORK"
+cd "$WORK"
+failures=0
+pass() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+
+# --- 1. the copy task learns ----------------------------------------------------------------------
+if "$BIN" train --task copy --steps 300 --seed 3 --checkpoint learn --log-every 100 >learn.log 2>&1; then
+    acc=$(grep '^done:' learn.log | sed 's/.*final accuracy \([0-9.]*\).*/\1/')
+    if awk "BEGIN{exit !($acc >= 0.95)}"; then pass "copy task learns: $(grep '^done:' learn.log)"; else fail "copy accuracy $acc < 0.95"; cat learn.log; fi
+else
+    fail "copy training"; cat learn.log
+fi
+if "$BIN" eval --model learn --task copy --hashes 4 --hash-seeds 2 >eval.log 2>&1 && grep -q '^accuracy ' eval.log; then
+    acc=$(grep '^accuracy ' eval.log | cut -d' ' -f2)
+    if awk "BEGIN{exit !($acc >= 0.95)}"; then pass "eval at 4 hashes, 2 draws: accuracy $acc"; else fail "eval accuracy $acc"; cat eval.log; fi
+else
+    fail "eval"; cat eval.log
+fi
+"$BIN" eval --model learn --task copy --hashes 1 >eval1.log 2>&1 && grep -q '^loss ' eval1.log && pass "eval at 1 hash: $(grep '^accuracy' eval1.log)" || { fail "eval --hashes 1"; cat eval1.log; }
+
+# --- 2. SIGTERM + resume = uninterrupted -----------------------------------------------------------
+common=(train --task copy --steps 240 --seed 4 --log-every 10)
+"$BIN" "${common[@]}" --checkpoint A >A.log 2>&1 || { fail "uninterrupted run"; cat A.log; }
+"$BIN" "${common[@]}" --checkpoint B >B1.log 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do grep -q '^step [5-9]0/' B1.log && break; sleep 0.05; done
+kill -TERM "$pid"
+wait "$pid"
+status=$?
+if [ "$status" -eq 0 ] && grep -q '^interrupted at step' B1.log; then
+    pass "SIGTERM: exit 0, $(grep '^interrupted' B1.log)"
+else
+    fail "SIGTERM exit $status"; cat B1.log
+fi
+"$BIN" "${common[@]}" --checkpoint B --resume >B2.log 2>&1 || { fail "resume"; cat B2.log; }
+# Compare every 10th step's loss and accuracy, the evaluations and the final line (timings dropped).
+progress() { grep -hE '^(step [0-9]*0/|eval step|done:)' "$@" | sed -E 's/ tok\/s .*//; s/, [0-9.]+ min of training//; s/; checkpoint .*//' | sort -u; }
+if diff <(progress A.log) <(progress B1.log B2.log) >diff.log; then
+    pass "resumed run matches the uninterrupted one ($(progress A.log | wc -l) lines compared)"
+else
+    fail "resumed run differs"; cat diff.log
+fi
+
+# --- 3. text: bits per byte fall ----------------------------------------------------------------
+cat >text-config.json <<'JSON'
+{"architectures": ["ReformerModelWithLMHead"], "is_decoder": true, "attn_layers": ["local", "lsh"],
+ "hidden_size": 64, "num_attention_heads": 2, "attention_head_size": 32, "feed_forward_size": 128,
+ "vocab_size": 256, "axial_pos_embds": true, "axial_pos_shape": [16, 16], "axial_pos_embds_dim": [16, 48],
+ "axial_norm_std": 0.02, "max_position_embeddings": 256, "lsh_attn_chunk_length": 32, "local_attn_chunk_length": 32,
+ "num_hashes": 2, "num_buckets": 8, "hidden_dropout_prob": 0.0, "local_attention_probs_dropout_prob": 0.0,
+ "lsh_attention_probs_dropout_prob": 0.0, "hidden_act": "relu", "eos_token_id": null}
+JSON
+if "$BIN" train --task text --config text-config.json --data "$REPO/assets/text/commonplace.txt" --steps 150 \
+    --checkpoint text --log-every 50 >text.log 2>&1; then
+    first=$(grep -m1 '^step 1/' text.log | sed 's/.* bpb \([0-9.]*\).*/\1/')
+    final=$(grep '^done:' text.log | sed 's/.*final bits\/byte \([0-9.]*\).*/\1/')
+    if awk "BEGIN{exit !($final < $first - 1.0)}"; then pass "text bits/byte fall: $first → $final"; else fail "text bpb $first → $final"; cat text.log; fi
+else
+    fail "text training"; cat text.log
+fi
+
+# --- 4. failure paths ------------------------------------------------------------------------------
+expect_error() {
+    local name=$1 fragment=$2; shift 2
+    "$@" >out.log 2>err.log
+    local status=$?
+    if [ "$status" -ne 0 ] && [ "$(wc -l <err.log)" -eq 1 ] && grep -qF -- "$fragment" err.log; then
+        pass "$name: $(cat err.log)"
+    else
+        fail "$name: exit $status, stderr: $(cat err.log)"
+    fi
+}
+expect_error "resume without a checkpoint" "holds no checkpoint" "$BIN" train --task copy --checkpoint nothing-here --resume
+expect_error "refuse to overwrite a run" "already holds a checkpoint" "$BIN" train --task copy --checkpoint A --steps 5
+: >empty.txt
+expect_error "empty data file" "empty.txt" "$BIN" train --task text --config text-config.json --data empty.txt --checkpoint t1
+head -c 300 "$REPO/assets/text/commonplace.txt" >short.txt
+expect_error "data shorter than one window" "short.txt" "$BIN" train --task text --config text-config.json --data short.txt --checkpoint t2
+expect_error "missing data file" "no-such-file.txt" "$BIN" train --task text --config text-config.json --data no-such-file.txt --checkpoint t3
+sed 's/"num_hashes": 2/"num_hashes": 0/' text-config.json >bad-config.json
+expect_error "config the engine cannot train" "num_hashes" "$BIN" train --task text --config bad-config.json --data "$REPO/assets/text/commonplace.txt" --checkpoint t4
+
+mkdir -p nan/presets/copy
+cp "$REPO/assets/presets/copy/config.json" nan/presets/copy/
+sed 's/"learning_rate": [0-9.e-]*/"learning_rate": 1e30/; s/"checkpoint_every": [0-9]*/"checkpoint_every": 1/; s/"warmup_steps": [0-9]*/"warmup_steps": 0/' \
+    "$REPO/assets/presets/copy/train.json" >nan/presets/copy/train.json
+REFORMER_TUI_ASSETS=$WORK/nan "$BIN" train --task copy --steps 20 --checkpoint nanrun --log-every 1 >nan.log 2>nan.err
+status=$?
+if [ "$status" -ne 0 ] && grep -q "not finite" nan.err && "$BIN" eval --model nanrun --task copy >/dev/null 2>&1; then
+    pass "NaN loss stops the run, last checkpoint (step $(grep -o '"step" : [0-9]*' nanrun/trainer_state.json | tail -1 | grep -o '[0-9]*$')) still loads: $(cat nan.err)"
+else
+    fail "NaN handling (exit $status): $(cat nan.err)"
+fi
+
+mkdir -p full every/presets/copy
+cp "$REPO/assets/presets/copy/config.json" every/presets/copy/
+sed 's/"checkpoint_every": [0-9]*/"checkpoint_every": 1/' "$REPO/assets/presets/copy/train.json" >every/presets/copy/train.json
+if mount -t tmpfs -o size=1000k tmpfs full 2>/dev/null; then
+    # One checkpoint of the copy model (~0.6 MB with optimizer moments) fits; a second beside it cannot.
+    REFORMER_TUI_ASSETS=$WORK/every "$BIN" train --task copy --steps 5 --checkpoint full/run >full.log 2>full.err
+    status=$?
+    saved=$(grep -o '"step" : [0-9]*' full/run/trainer_state.json 2>/dev/null | tail -1 | grep -o '[0-9]*$')
+    if [ "$status" -ne 0 ] && [ "$saved" = "1" ] && grep -q "No space left" full.err && "$BIN" eval --model full/run --task copy >/dev/null 2>&1 \
+        && [ -z "$(ls -d full/run.saving-* 2>/dev/null)" ]; then
+        pass "full disk: exit $status, checkpoint of step $saved intact and loadable: $(cat full.err)"
+    else
+        fail "full disk: exit $status, saved step '$saved': $(cat full.err)"
+    fi
+    umount full
+else
+    echo "skip full-disk check (cannot mount a tmpfs here)"
+fi
+
+echo "e2e_train: $failures failure(s)"
+[ "$failures" -eq 0 ]
