@@ -10,7 +10,7 @@ struct ReformerTUICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reformer-tui",
         abstract: "A Reformer (Kitaev et al., 2020) engine you can watch, inspect and check against HuggingFace.",
-        subcommands: [DemoCommand.self, TrainCommand.self, EvalCommand.self, InspectCommand.self, CompareCommand.self, InitCommand.self],
+        subcommands: [DemoCommand.self, TrainCommand.self, EvalCommand.self, InspectCommand.self, CompareCommand.self, InitCommand.self, BenchCommand.self],
         defaultSubcommand: DemoCommand.self
     )
 }

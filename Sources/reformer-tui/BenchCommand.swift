@@ -1,0 +1,87 @@
+// `reformer-tui bench`: measurements a user checks before choosing an engine. So far: `memory` —
+// peak memory of one training step against depth, reversible (the Reformer) against the same
+// network keeping every layer's activations, from the engine's ledger and from the process RSS.
+
+import ArgumentParser
+import Foundation
+import ReformerEngine
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks. memory: peak memory of a training step vs depth (reversible vs stored activations).")
+
+    enum Benchmark: String, ExpressibleByArgument, CaseIterable { case memory }
+
+    @Option(name: .long, help: "Which benchmark (available: memory).")
+    var only: Benchmark = .memory
+
+    @Option(name: .long, help: "Sequence length of the bench-6x256 model.")
+    var length = 4096
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Depths to measure.")
+    var depths: [Int] = [2, 4, 8, 16]
+
+    @Flag(name: .long, help: "Only the reversible stack (skip the stored-activation twin).")
+    var reversibleOnly = false
+
+    func validate() throws {
+        if depths.isEmpty || depths.contains(where: { $0 < 1 || $0 > 64 }) { throw ValidationError("--depths must be between 1 and 64") }
+    }
+
+    func run() throws {
+        try runReporting {
+            print("bench memory: bench-6x256 widths (hidden 256, 4 heads × 64, ff 1024, 2 hashes, chunk 64), length \(length), batch 1")
+            print("depth  mode        step s  ledger working set  ledger total (params+grads+opt+work)  peak RSS")
+            for depth in depths {
+                for stored in reversibleOnly ? [false] : [false, true] {
+                    let r = try MemoryBench.measure(depth: depth, length: length, storeActivations: stored)
+                    print(String(format: "%5d  %-10@  %6.2f  %14.1f MiB  %20.1f MiB                %8.1f MiB",
+                                 depth, stored ? "stored" : "reversible", r.seconds, r.workingMiB, r.totalMiB, r.rssMiB))
+                }
+            }
+        }
+    }
+}
+
+enum MemoryBench {
+    struct Result { var seconds: Double; var workingMiB: Double; var totalMiB: Double; var rssMiB: Double }
+
+    static func measure(depth: Int, length: Int, storeActivations: Bool) throws -> Result {
+        var c = try Presets.bench6x256(length: length)
+        c.attentionLayers = Array(repeating: .lsh, count: depth)
+        let ledger = MemoryLedger()
+        return try MemoryLedger.$current.withValue(ledger) { () throws -> Result in
+            let model = try ReformerModel.initialized(config: c, seed: 1)
+            let grads = ParameterSet(layout: model.parameters.layout, category: .gradients)
+            let optimizer = try AdamW(layout: model.parameters.layout, settings: AdamWSettings())
+            var rng = SplitMix64(seed: 2)
+            let tokens = (0..<length).map { _ in Int32(rng.nextInt(below: 256)) }
+            let request = ForwardRequest(batch: 1, length: length, tokens: tokens, labels: tokens.map(Int64.init))
+            resetPeakRSS()
+            ledger.resetPeaks()
+            let start = Date()
+            _ = try model.lossAndGradients(request, gradients: grads, storeActivations: storeActivations)
+            optimizer.step(parameters: model.parameters, gradients: grads)
+            let seconds = Date().timeIntervalSince(start)
+            let t = ledger.totals
+            let working = (t.peakBytes[.activations] ?? 0) + (t.peakBytes[.attention] ?? 0)
+            return Result(seconds: seconds, workingMiB: Double(working) / 1_048_576,
+                          totalMiB: Double(t.peakTotalBytes) / 1_048_576, rssMiB: peakRSSMiB())
+        }
+    }
+
+    /// Linux: writing 5 to /proc/self/clear_refs resets the peak RSS (VmHWM) to the current RSS.
+    static func resetPeakRSS() {
+        if let h = FileHandle(forWritingAtPath: "/proc/self/clear_refs") { h.write(Data("5".utf8)); try? h.close() }
+    }
+
+    static func peakRSSMiB() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return .nan }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? .nan
+            return kb / 1024
+        }
+        return .nan
+    }
+}
