@@ -75,6 +75,20 @@ else
     fail "text training"; cat text.log
 fi
 
+# --- memory against depth, through the bench command (ledger figures, not timings) ----------------
+if "$BIN" bench --only memory --length 256 --depths 2 8 >bench.log 2>&1; then
+    w2=$(awk '$1 == 2 && $2 == "reversible" {print $4}' bench.log); w8=$(awk '$1 == 8 && $2 == "reversible" {print $4}' bench.log)
+    s2=$(awk '$1 == 2 && $2 == "stored" {print $4}' bench.log); s8=$(awk '$1 == 8 && $2 == "stored" {print $4}' bench.log)
+    # 6 more layers: the stored twin keeps 6 × (X1, X2) = 6 × 2 × 256 × 256 × 4 B = 3 MiB more; reversible keeps bucket ids.
+    if awk "BEGIN{exit !($w8 - $w2 <= 0.1 && $s8 - $s2 >= 2.5)}"; then
+        pass "bench memory: reversible working set $w2 → $w8 MiB (2 → 8 layers), stored $s2 → $s8 MiB"
+    else
+        fail "bench memory: reversible $w2 → $w8, stored $s2 → $s8"; cat bench.log
+    fi
+else
+    fail "bench memory"; cat bench.log
+fi
+
 # --- 4. failure paths ------------------------------------------------------------------------------
 expect_error() {
     local name=$1 fragment=$2; shift 2

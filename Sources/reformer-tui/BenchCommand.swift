@@ -25,19 +25,33 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Only the reversible stack (skip the stored-activation twin).")
     var reversibleOnly = false
 
+    @Option(name: .long, help: .hidden)
+    var single: String?
+
     func validate() throws {
         if depths.isEmpty || depths.contains(where: { $0 < 1 || $0 > 64 }) { throw ValidationError("--depths must be between 1 and 64") }
     }
 
     func run() throws {
+        if let single {   // child process: one measurement, one machine-readable line
+            let parts = single.split(separator: ":")
+            guard parts.count == 2, let depth = Int(parts[0]) else { throw ValidationError("--single DEPTH:MODE") }
+            try runReporting {
+                let r = try MemoryBench.measure(depth: depth, length: length, storeActivations: parts[1] == "stored")
+                print("result \(r.seconds) \(r.workingMiB) \(r.totalMiB) \(r.rssMiB)")
+            }
+            return
+        }
         try runReporting {
             print("bench memory: bench-6x256 widths (hidden 256, 4 heads × 64, ff 1024, 2 hashes, chunk 64), length \(length), batch 1")
             print("depth  mode        step s  ledger working set  ledger total (params+grads+opt+work)  peak RSS")
             for depth in depths {
                 for stored in reversibleOnly ? [false] : [false, true] {
-                    let r = try MemoryBench.measure(depth: depth, length: length, storeActivations: stored)
-                    print(String(format: "%5d  %-10@  %6.2f  %14.1f MiB  %20.1f MiB                %8.1f MiB",
-                                 depth, stored ? "stored" : "reversible", r.seconds, r.workingMiB, r.totalMiB, r.rssMiB))
+                    // Each measurement in a fresh process, so its RSS peak is its own.
+                    let r = try MemoryBench.child(depth: depth, length: length, stored: stored)
+                    let mode = (stored ? "stored" : "reversible").padding(toLength: 10, withPad: " ", startingAt: 0)
+                    print(String(format: "%5d  %@  %6.2f  %14.1f MiB  %20.1f MiB                %8.1f MiB",
+                                 depth, mode, r.seconds, r.workingMiB, r.totalMiB, r.rssMiB))
                 }
             }
         }
@@ -69,6 +83,25 @@ enum MemoryBench {
             return Result(seconds: seconds, workingMiB: Double(working) / 1_048_576,
                           totalMiB: Double(t.peakTotalBytes) / 1_048_576, rssMiB: peakRSSMiB())
         }
+    }
+
+    static func child(depth: Int, length: Int, stored: Bool) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        process.arguments = ["bench", "--only", "memory", "--length", "\(length)", "--single", "\(depth):\(stored ? "stored" : "reversible")"]
+        let pipe = Pipe(), errors = Pipe()
+        process.standardOutput = pipe
+        process.standardError = errors
+        try process.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let line = out.split(separator: "\n").first(where: { $0.hasPrefix("result ") }) else {
+            throw ReformerError(file: "bench memory", "measurement at depth \(depth) failed: \(err.split(separator: "\n").first ?? "exit \(process.terminationStatus)")")
+        }
+        let v = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard v.count == 4 else { throw ReformerError(file: "bench memory", "unreadable result line \(line)") }
+        return Result(seconds: v[0], workingMiB: v[1], totalMiB: v[2], rssMiB: v[3])
     }
 
     /// Linux: writing 5 to /proc/self/clear_refs resets the peak RSS (VmHWM) to the current RSS.
