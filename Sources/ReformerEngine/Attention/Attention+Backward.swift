@@ -28,15 +28,10 @@ extension LSHAttention {
         dQ: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>, dV: UnsafeMutablePointer<Float>,
         scratch s: AttentionScratch, grads gs: AttentionGradScratch
     ) {
-        let span = before + 1 + after
-        let W = C * span
+        let W = C * (before + 1 + after)
         for c in 0..<chunks {
-            for (slot, j) in (-before...after).enumerated() {
-                let src = ((c + j) % chunks + chunks) % chunks
-                (s.windowKeys.pointer + slot * C * d).update(from: keys + src * C * d, count: C * d)
-                (s.windowValues.pointer + slot * C * d).update(from: values + src * C * d, count: C * d)
-                (s.windowPositions.pointer + slot * C).update(from: positions + src * C, count: C)
-            }
+            fillWindow(chunk: c, chunks: chunks, chunkLength: C, before: before, after: after, d: d,
+                       keys: keys, values: values, positions: positions, scratch: s)
             gs.windowDKeys.pointer.update(repeating: 0, count: W * d)
             gs.windowDValues.pointer.update(repeating: 0, count: W * d)
             ChunkAttention.attendBackward(

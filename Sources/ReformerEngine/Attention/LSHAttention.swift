@@ -172,19 +172,29 @@ enum LSHAttention {
         positions: UnsafePointer<Int32>, rules: AttentionRules, scratch s: AttentionScratch,
         outputs: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>
     ) {
-        let span = before + 1 + after
-        let W = C * span
+        let W = C * (before + 1 + after)
         for c in 0..<chunks {
-            for (slot, j) in (-before...after).enumerated() {
-                let src = ((c + j) % chunks + chunks) % chunks
-                (s.windowKeys.pointer + slot * C * d).update(from: keys + src * C * d, count: C * d)
-                (s.windowValues.pointer + slot * C * d).update(from: values + src * C * d, count: C * d)
-                (s.windowPositions.pointer + slot * C).update(from: positions + src * C, count: C)
-            }
+            fillWindow(chunk: c, chunks: chunks, chunkLength: C, before: before, after: after, d: d,
+                       keys: keys, values: values, positions: positions, scratch: s)
             ChunkAttention.attend(
                 q: queries + c * C * d, qPos: positions + c * C, nq: C,
                 k: s.windowKeys.pointer, v: s.windowValues.pointer, kPos: s.windowPositions.pointer, nk: W,
                 d: d, rules: rules, probs: s.probs.pointer, out: outputs + c * C * d, lse: lse + c * C)
+        }
+    }
+
+    /// Copies the window of chunk c — chunks (c + j) mod N, j = −before…after, in that order — into
+    /// the scratch's contiguous window keys, values and positions.
+    @inline(__always)
+    static func fillWindow(
+        chunk c: Int, chunks: Int, chunkLength C: Int, before: Int, after: Int, d: Int,
+        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, positions: UnsafePointer<Int32>, scratch s: AttentionScratch
+    ) {
+        for (slot, j) in (-before...after).enumerated() {
+            let src = ((c + j) % chunks + chunks) % chunks
+            (s.windowKeys.pointer + slot * C * d).update(from: keys + src * C * d, count: C * d)
+            (s.windowValues.pointer + slot * C * d).update(from: values + src * C * d, count: C * d)
+            (s.windowPositions.pointer + slot * C).update(from: positions + src * C, count: C)
         }
     }
 
