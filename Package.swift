@@ -17,16 +17,18 @@ let package = Package(
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CTermGuard"),
         .target(name: "CFileSystem"),
+        .target(name: "ReformerTelemetry"),
+        .target(name: "ReformerTUI", dependencies: ["ReformerTelemetry", "CNcurses", "CTermGuard"]),
         .target(
             name: "ReformerEngine",
-            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux])), "CFileSystem"],
+            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux])), "CFileSystem", "ReformerTelemetry"],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
         ),
         .target(name: "ReformerTestSupport", dependencies: ["ReformerEngine"]),
         .executableTarget(
             name: "reformer-tui",
             dependencies: [
-                "ReformerEngine", "CTermGuard", "CNcurses",
+                "ReformerEngine", "ReformerTUI", "ReformerTelemetry", "CTermGuard", "CNcurses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -36,5 +38,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "TermGuardTests", dependencies: ["CTermGuard"]),
+        .testTarget(name: "ReformerTelemetryTests", dependencies: ["ReformerTelemetry"]),
+        .testTarget(name: "ReformerTUITests", dependencies: ["ReformerTUI", "ReformerTelemetry"]),
     ]
 )
