@@ -32,6 +32,9 @@ public final class CommandQueue: Sendable {
 
     public func send(_ command: SessionCommand) { items.withLock { $0.append(command) } }
 
+    /// Whether a command is waiting, without taking it (a long task checks for `.quit`).
+    public func contains(_ command: SessionCommand) -> Bool { items.withLock { $0.contains(command) } }
+
     /// Everything sent so far, in order, emptying the queue.
     public func drain() -> [SessionCommand] {
         items.withLock { q in

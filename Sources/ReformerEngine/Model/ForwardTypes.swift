@@ -15,6 +15,8 @@ public struct ForwardRequest: Sendable {
     public var captureHidden = false
     /// Evaluate LSH layers with full shared-QK attention over the whole sequence (the oracle).
     public var fullAttention = false
+    /// Capture batch row 0's attention inputs of these layers (for the dashboard's probes).
+    public var probe: ProbeCapture?
 
     public init(batch: Int, length: Int, tokens: [Int32], attentionMask: [Int32]? = nil, labels: [Int64]? = nil) {
         self.batch = batch

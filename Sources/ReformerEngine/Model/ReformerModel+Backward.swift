@@ -11,7 +11,7 @@ extension ReformerModel {
     /// compare the reversible path with (its memory grows with depth; the default's does not).
     /// When the loss is not finite, `gradients` are left untouched and the result reports the loss.
     public func lossAndGradients(
-        _ request: ForwardRequest, gradients G: ParameterSet, storeActivations: Bool = false
+        _ request: ForwardRequest, gradients G: ParameterSet, storeActivations: Bool = false, probe: ProbeCapture? = nil
     ) throws(ReformerError) -> ForwardResult {
         let c = config
         guard let labels = request.labels else {
@@ -26,6 +26,10 @@ extension ReformerModel {
 
         // Forward, keeping only what the backward needs.
         let ctx = LayerContext(model: self, request: request, length: T, training: true)
+        if let probe {
+            ctx.probe = probe
+            ctx.beginProbe(probe)
+        }
         let x1 = FloatBuffer(count: rows * H, category: .activations)
         let x2 = FloatBuffer(count: rows * H, category: .activations)
         Embedding.forward(parameters: P, config: c, ids: ctx.ids.pointer, rows: rows, length: T, output: x1.pointer)

@@ -47,6 +47,10 @@ public final class ReformerModel: @unchecked Sendable {
         let H = c.hiddenSize, V = c.vocabSize, rows = B * T
 
         let ctx = LayerContext(model: self, request: request, length: T)
+        if let probe = request.probe {
+            ctx.probe = probe
+            ctx.beginProbe(probe)
+        }
         let x1 = FloatBuffer(count: rows * H, category: .activations)
         let x2 = FloatBuffer(count: rows * H, category: .activations)
 

@@ -16,6 +16,8 @@ final class LayerContext {
     let normed, projA, projB, projV, attended, ffHidden: FloatBuffer
     let ffRows: Int
     let workspace: AttentionWorkspace
+    /// When set, layers in `probe.layers` copy their attention inputs for batch row 0 into it.
+    var probe: ProbeCapture?
     /// Backward-only buffers (nil for inference).
     let train: TrainingBuffers?
 
@@ -80,6 +82,7 @@ final class LayerContext {
                 layer: i, qk: projA, value: projV, keyValid: maskPresent ? keyValid : nil,
                 padBucket: paddingBucket, hashing: hashing, out: attended)
         }
+        if !replayBuckets, scale == 1, let probe, probe.layers.contains(i) { captureProbe(layer: i, into: probe) }
         BLAS.gemm(.none, .transposed, m: rows, n: H, k: A, alpha: scale, a: attended.pointer, lda: A,
                   b: P.pointer(s.output), ldb: A, beta: 1, c: into, ldc: H)
     }

@@ -135,8 +135,11 @@ public final class Trainer: @unchecked Sendable {
 
     public var isFinished: Bool { state.step >= state.totalSteps }
 
+    /// Sequence length of the task's training windows.
+    public var sequenceLength: Int { Trainer.sequenceLength(data) }
+
     /// One optimizer update on a fresh batch.
-    public func step() throws(ReformerError) -> StepReport {
+    public func step(probe: ProbeCapture? = nil) throws(ReformerError) -> StepReport {
         let started = Date()
         let ledger = MemoryLedger.current
         ledger.resetPeaks()
@@ -146,7 +149,7 @@ public final class Trainer: @unchecked Sendable {
         case .text(let corpus, let length, _): request = try corpus.trainingBatch(batch: settings.batchSize, length: length, rng: &dataGenerator)
         }
         gradients.zero()
-        let result = try model.lossAndGradients(request, gradients: gradients)
+        let result = try model.lossAndGradients(request, gradients: gradients, probe: probe)
         guard let loss = result.loss, loss.isFinite else {
             throw ReformerError(file: "training", "loss is \(result.loss.map { "\($0)" } ?? "missing") at step \(state.step + 1) (not finite); stopped, the last checkpoint is kept")
         }

@@ -1,0 +1,291 @@
+// TrainingSession: the engine's side of the dashboard. It owns the Trainer on one worker thread:
+// drain commands → step (capturing probes from the step's own forward) → evaluate / checkpoint when
+// due → publish an immutable EngineSnapshot (newest wins, ≤ 30 per second). The UI only reads
+// snapshots and sends SessionCommands.
+
+import Foundation
+import ReformerTelemetry
+import Synchronization
+
+public final class TrainingSession: @unchecked Sendable {
+    let trainer: Trainer
+    let directory: String
+    let store: SnapshotStore
+    let commands: CommandQueue
+    /// Set once the worker has stopped (after its final checkpoint); the UI waits for it to quit.
+    public let done = Atomic<Bool>(false)
+    /// Exit status the CLI should use (0 unless the run failed).
+    public let exitStatus = Atomic<Int32>(0)
+
+    private var runState = EngineSnapshot.RunState.starting
+    private var failure: String?
+    private var message: String?
+    private var selection = ProbeSelection()
+    private var evalHashes: Int
+    private var lastCapture: ProbeCapture?
+    private var sample: SamplePreview?
+    private var lastSave: Date?
+    private var savedStep = -1
+    private var tokensPerSecond = 0.0
+    private var lastPublish = Date.distantPast
+    private var stepSeconds = 0.0
+    private let started = Date()
+    private var peakBytes = 0
+    private var lastActivationBytes = 0, lastAttentionBytes = 0
+    private var sampleRNG: SplitMix64
+    private let log: (String) -> Void
+
+    /// `log` receives the same progress lines headless training prints (the CLI sends them to the
+    /// log file while the UI is up).
+    public init(trainer: Trainer, checkpointDirectory: String, store: SnapshotStore, commands: CommandQueue, log: @escaping (String) -> Void = { _ in }) {
+        self.trainer = trainer
+        self.directory = checkpointDirectory
+        self.store = store
+        self.commands = commands
+        self.log = log
+        evalHashes = trainer.state.fullAttention ? 0 : trainer.model.config.hashRounds
+        sampleRNG = SplitMix64(seed: trainer.state.seed ^ 0x5A3B_1E00)
+    }
+
+    /// The worker loop; returns when the user quits (after the checkpoint is written).
+    public func run() {
+        runState = trainer.isFinished ? .finished : .running
+        publish(force: true)
+        var pendingSteps = 0
+        while true {
+            var quit = false
+            for command in commands.drain() {
+                switch command {
+                case .pause: if runState == .running { runState = .paused }
+                case .resume: if runState == .paused { runState = .running }
+                case .togglePause:
+                    if runState == .running { runState = .paused } else if runState == .paused { runState = .running }
+                case .stepOnce: if runState == .paused { pendingSteps += 1 }
+                case .sample: makeSample(streaming: true)
+                case .checkpoint: saveCheckpoint()
+                case .changeEvalHashes(let delta):
+                    evalHashes = min(16, max(0, evalHashes + delta))
+                    evaluate(note: "evaluation with \(evalHashes == 0 ? "full attention" : "\(evalHashes) hash round\(evalHashes == 1 ? "" : "s")")")
+                case .selectProbe(let layer, let head, let round, let chunk):
+                    selection = ProbeSelection(layer: layer, head: head, round: round, chunk: chunk)
+                case .quit: quit = true
+                }
+                publish(force: true)
+            }
+            if quit { break }
+            let shouldStep = (runState == .running) || (runState == .paused && pendingSteps > 0)
+            if !shouldStep || trainer.isFinished {
+                if pendingSteps > 0 && trainer.isFinished { pendingSteps = 0 }
+                Thread.sleep(forTimeInterval: 0.02)
+                publish(force: false)
+                continue
+            }
+            if runState == .paused { pendingSteps -= 1 }
+            do {
+                try step()
+            } catch {
+                runState = .failed
+                failure = "\(error)"
+                exitStatus.store(1, ordering: .relaxed)
+                log("error: \(error)")
+                publish(force: true)
+                // Stay up (the UI shows the failure) until the user quits; keep the last checkpoint.
+                while !commands.drain().contains(.quit) { Thread.sleep(forTimeInterval: 0.05) }
+                done.store(true, ordering: .releasing)
+                return
+            }
+        }
+        runState = .stopping
+        publish(force: true)
+        saveCheckpoint()
+        publish(force: true)
+        done.store(true, ordering: .releasing)
+    }
+
+    private func step() throws(ReformerError) {
+        let c = trainer.model.config
+        let perLayer = trainer.sequenceLength * c.allHeadSize * 3 * 4
+        let layers: Set<Int> = perLayer * c.layerCount <= 32 << 20 ? Set(0..<c.layerCount) : [selection.layer]
+        let capture = ProbeCapture(layers: layers)
+        let r = try trainer.step(probe: capture)
+        lastCapture = capture
+        stepSeconds = r.seconds
+        peakBytes = r.peakBytes
+        let tps = Double(r.tokens) / max(r.seconds, 1e-9)
+        tokensPerSecond = tokensPerSecond == 0 ? tps : 0.9 * tokensPerSecond + 0.1 * tps
+        let s = trainer.settings
+        if r.step == 1 || r.step % 50 == 0 || trainer.isFinished {
+            log(String(format: "step %d/%d loss %.4f %@ %.3f tok/s %.0f mem %.1fMiB", r.step, trainer.state.totalSteps,
+                       r.loss, trainer.data.metricName, r.metric, tokensPerSecond, Double(r.peakBytes) / 1_048_576))
+        }
+        if s.evalEvery > 0 && r.step % s.evalEvery == 0 || trainer.isFinished { evaluate(note: nil) }
+        if s.checkpointEvery > 0 && r.step % s.checkpointEvery == 0 || trainer.isFinished { saveCheckpoint() }
+        if trainer.isFinished {
+            runState = .finished
+            message = "finished \(r.step) steps — press q to quit"
+            log("done: \(r.step) steps; checkpoint \(directory)")
+        }
+        publish(force: trainer.isFinished)
+    }
+
+    private func evaluate(note: String?) {
+        do {
+            let e = try trainer.evaluate(hashes: evalHashes == 0 ? nil : evalHashes, fullAttention: evalHashes == 0)
+            log(String(format: "eval step %d loss %.4f %@ %.4f (%@)", trainer.state.step, e.loss, trainer.data.metricName, e.metric,
+                       e.hashes == 0 ? "full attention" : "\(e.hashes) hashes"))
+            if let note { message = String(format: "%@: %@ %.4f", note, trainer.data.metricName, e.metric) }
+            if case .copy = trainer.data { makeSample(streaming: false) }
+        } catch {
+            message = "evaluation failed: \(error)"
+        }
+    }
+
+    private func saveCheckpoint() {
+        guard savedStep != trainer.state.step || lastSave == nil else { message = "checkpoint already current (step \(savedStep))"; return }
+        do {
+            try trainer.save(to: directory)
+            lastSave = Date()
+            savedStep = trainer.state.step
+            message = "checkpoint saved to \(directory) (step \(savedStep))"
+        } catch {
+            message = "checkpoint failed: \(error) — the previous one is kept"
+            log("error: \(error)")
+        }
+    }
+
+    /// Copy: the first evaluation sequence with the model's predictions; text: a continuation of the
+    /// first validation window's opening, streamed token by token.
+    private func makeSample(streaming: Bool) {
+        let model = trainer.model
+        var c = model.config
+        if evalHashes > 0 { c.hashRounds = evalHashes }
+        let view = ReformerModel(config: c, parameters: model.parameters, seed: 0)
+        view.rotationGenerator = sampleRNG
+        switch trainer.data {
+        case .copy(let task, let evaluation):
+            guard let first = evaluation.first else { return }
+            let T = task.length
+            var request = ForwardRequest(batch: 1, length: T, tokens: Array(first.tokens.prefix(T)))
+            request.fullAttention = evalHashes == 0
+            guard let out = try? view.forward(request) else { return }
+            let V = c.vocabSize
+            var p = SamplePreview()
+            p.kind = .copy
+            p.step = trainer.state.step
+            let split = task.wordLength + 2
+            p.prompt = Array(request.tokens[0..<split])
+            p.expected = Array(request.tokens[split..<T])
+            p.predicted = (split..<T).map { j in
+                let row = out.logits[((j - 1) * V)..<(j * V)]
+                var best = row.startIndex
+                for i in row.indices where row[i] > row[best] { best = i }
+                return Int32(best - row.startIndex)
+            }
+            sample = p
+        case .text(_, _, let validation):
+            guard let window = validation.first else { return }
+            let prompt = Array(window.tokens.prefix(min(64, window.tokens.count)))
+            var p = SamplePreview()
+            p.kind = .text
+            p.step = trainer.state.step
+            p.text = Self.decode(prompt)
+            p.inProgress = true
+            sample = p
+            publish(force: true)
+            var generated: [Int32] = []
+            var rng = sampleRNG
+            _ = try? Generator.generate(
+                model: view, prompt: prompt, count: 96, settings: SamplingSettings(temperature: 0.8, topK: 40), rng: &rng
+            ) { token in
+                generated.append(token)
+                self.sample?.continuation = Self.decode(generated)
+                self.publish(force: false)
+                return !self.commands.contains(.quit)
+            }
+            sampleRNG = rng
+            sample?.inProgress = false
+        }
+        sampleRNG = SplitMix64(seed: sampleRNG.next())
+    }
+
+    static func decode(_ tokens: [Int32]) -> String {
+        String(decoding: tokens.map { UInt8(clamping: $0) }, as: UTF8.self)
+    }
+
+    // MARK: - Snapshots
+
+    private func publish(force: Bool) {
+        let now = Date()
+        if !force && now.timeIntervalSince(lastPublish) < 1.0 / 30 { return }
+        lastPublish = now
+        store.publish(snapshot())
+    }
+
+    func snapshot() -> EngineSnapshot {
+        let t = trainer, c = t.model.config, state = t.state
+        var s = EngineSnapshot()
+        s.runState = runState
+        s.failure = failure
+        s.message = message
+        s.task = state.task.rawValue
+        let kinds = Set(c.attentionLayers).count == 1 ? "\(c.layerCount) \(c.attentionLayers[0] == .lsh ? "LSH" : "local") layer\(c.layerCount == 1 ? "" : "s")"
+            : "\(c.layerCount) layers local/LSH"
+        s.modelSummary = "\(kinds), hidden \(c.hiddenSize), \(c.headCount) heads, \(Self.grouped(t.model.parameters.scalarCount)) params, T=\(t.sequenceLength)"
+        s.step = state.step
+        s.totalSteps = state.totalSteps
+        s.tokensPerSecond = tokensPerSecond
+        s.elapsedSeconds = state.elapsedSeconds
+        s.checkpointPath = directory
+        s.checkpointAgeSeconds = lastSave.map { Date().timeIntervalSince($0) }
+        s.metricName = t.data.metricName
+        s.trainHashes = state.fullAttention ? 0 : c.hashRounds
+        s.evalHashes = evalHashes
+        s.trainLoss = Self.downsample(state.history.map { CurvePoint(step: $0.step, value: Double($0.loss)) })
+        s.trainMetric = Self.downsample(state.history.map { CurvePoint(step: $0.step, value: Double($0.metric)) })
+        s.validationLoss = state.evaluations.map { CurvePoint(step: $0.step, value: Double($0.loss)) }
+        s.validationMetric = state.evaluations.map { CurvePoint(step: $0.step, value: Double($0.metric)) }
+        if let capture = lastCapture { s.probe = ProbeComputer.probe(capture, config: c, selection: selection) }
+        s.memory = memoryReport()
+        s.sample = sample
+        return s
+    }
+
+    func memoryReport() -> MemoryReport {
+        let t = trainer, c = t.model.config
+        let totals = MemoryLedger.current.totals
+        var m = MemoryReport()
+        m.parametersBytes = totals.liveBytes[.parameters] ?? 0
+        m.gradientsBytes = totals.liveBytes[.gradients] ?? 0
+        m.optimizerBytes = totals.liveBytes[.optimizer] ?? 0
+        m.activationsBytes = totals.peakBytes[.activations] ?? 0
+        m.attentionBytes = totals.peakBytes[.attention] ?? 0
+        m.peakBytes = peakBytes
+        m.processRSSBytes = Self.residentBytes()
+        let T = t.sequenceLength, B = t.settings.batchSize, L = c.layerCount
+        m.sequenceLength = T
+        // A standard Transformer keeps, per layer, its T×T attention weights per head and its activations.
+        m.standardAttentionBytes = L * B * c.headCount * T * T * 4
+        m.standardActivationsBytes = L * B * T * (4 * c.hiddenSize + 4 * c.allHeadSize + 2 * c.feedForwardSize) * 4
+        return m
+    }
+
+    static func residentBytes() -> Int {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = statm.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    static func downsample(_ points: [CurvePoint], maximum: Int = 800) -> [CurvePoint] {
+        guard points.count > maximum else { return points }
+        let stride = Double(points.count) / Double(maximum)
+        return (0..<maximum).map { points[min(points.count - 1, Int(Double($0) * stride))] } + [points[points.count - 1]]
+    }
+
+    static func grouped(_ n: Int) -> String {
+        let s = String(n)
+        var out = ""
+        for (i, ch) in s.reversed().enumerated() { if i > 0 && i % 3 == 0 { out.append(",") }; out.append(ch) }
+        return String(out.reversed())
+    }
+}
