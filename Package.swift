@@ -39,6 +39,6 @@ let package = Package(
         ),
         .testTarget(name: "TermGuardTests", dependencies: ["CTermGuard"]),
         .testTarget(name: "ReformerTelemetryTests", dependencies: ["ReformerTelemetry"]),
-        .testTarget(name: "ReformerTUITests", dependencies: ["ReformerTUI", "ReformerTelemetry"]),
+        .testTarget(name: "ReformerTUITests", dependencies: ["ReformerTUI", "ReformerTelemetry"], exclude: ["Goldens"]),
     ]
 )

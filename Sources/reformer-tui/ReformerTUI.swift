@@ -10,9 +10,21 @@ struct ReformerTUICommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reformer-tui",
         abstract: "A Reformer (Kitaev et al., 2020) engine you can watch, inspect and check against HuggingFace.",
-        subcommands: [DemoCommand.self, TrainCommand.self, EvalCommand.self, InspectCommand.self, CompareCommand.self, InitCommand.self, BenchCommand.self],
-        defaultSubcommand: DemoCommand.self
+        discussion: "With no arguments: the live dashboard, training the copy preset from a fresh seed.",
+        subcommands: [TrainCommand.self, EvalCommand.self, InspectCommand.self, CompareCommand.self, InitCommand.self,
+                      BenchCommand.self, DemoCommand.self]
     )
+
+    /// No arguments: train the default copy preset from a fresh seed (dashboard on a terminal).
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command = try parseAsRoot(arguments.isEmpty ? ["train", "--fresh-seed"] : arguments)
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Runs `body`, turning a ReformerError into one line on stderr and exit status 1.

@@ -3,8 +3,11 @@
 
 import ArgumentParser
 import CTermGuard
+import Dispatch
 import Foundation
 import ReformerEngine
+import ReformerTUI
+import ReformerTelemetry
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,8 +44,14 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .long, help: "Continue the run saved in the checkpoint folder.")
     var resume = false
 
-    @Flag(name: .long, help: "No dashboard: progress lines on stdout (the only mode until the dashboard lands).")
+    @Flag(name: .long, help: "No dashboard: progress lines on stdout (also chosen by itself without a terminal).")
     var headless = false
+
+    @Flag(name: .long, help: "Dashboard without colours (also when NO_COLOR is set).")
+    var mono = false
+
+    @Flag(name: .long, help: .hidden)
+    var freshSeed = false
 
     @Option(name: .long, help: "Log every N steps instead of every few seconds (0: time-based).")
     var logEvery = 0
@@ -69,7 +78,7 @@ struct TrainCommand: ParsableCommand {
         let chosen = try TaskSetup.preset(task: task, named: preset)
         var settings = chosen.training
         if let steps { settings.steps = steps }
-        if let seed { settings.seed = seed }
+        if let seed { settings.seed = seed } else if freshSeed { settings.seed = UInt64(UInt32.random(in: 1...UInt32.max)) }
         var modelConfig = chosen.config
         if let config {
             modelConfig = try ReformerConfig.load(path: config)
@@ -102,6 +111,9 @@ struct TrainCommand: ParsableCommand {
             }
             trainer = try Trainer(config: modelConfig, settings: settings, data: taskData, preset: chosen.name,
                                   fullAttention: fullAttention, dataFile: dataFile)
+        }
+        if !headless && TerminalSession.canUseTerminal {
+            return try dashboard(trainer: trainer, directory: directory)
         }
         let c = trainer.model.config
         let attention = trainer.state.fullAttention ? "full attention" : "LSH \(c.hashRounds) hash\(c.hashRounds == 1 ? "" : "es")"
@@ -150,6 +162,43 @@ struct TrainCommand: ParsableCommand {
         say(String(format: "done: %d steps, %.1f min of training, %d tokens; final %@ %.4f, loss %.4f; checkpoint %@",
                    s.step, s.elapsedSeconds / 60, s.tokensSeen, metric == "acc" ? "accuracy" : "bits/byte", e.metric, e.loss, directory))
         return 0
+    }
+}
+
+extension TrainCommand {
+    /// The live dashboard: the engine trains on a worker thread, the UI renders its snapshots.
+    private func dashboard(trainer: Trainer, directory: String) throws -> Int32 {
+        let store = SnapshotStore(), commands = CommandQueue()
+        let logPath = directory.hasSuffix("/") ? String(directory.dropLast()) + ".log" : directory + ".log"
+        try? FileManager.default.createDirectory(atPath: CheckpointFolderPath.parent(of: logPath), withIntermediateDirectories: true)
+        // While the UI is up, stderr is the log file (the backend redirects it); progress lines go there.
+        let session = TrainingSession(trainer: trainer, checkpointDirectory: directory, store: store, commands: commands) { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+        let worker = DispatchQueue(label: "reformer-tui.engine", qos: .utility)
+        do {
+            _ = try TerminalSession.runDashboard(
+                store: store, commands: commands, mono: mono, logPath: logPath,
+                onStart: { worker.async { session.run() } },
+                workerFinished: { session.done.load(ordering: .acquiring) })
+        } catch {
+            // The backend could not take the terminal, so the worker never started.
+            throw ReformerError(file: "terminal", "cannot start the dashboard (\(error)); use --headless")
+        }
+        let last = store.current()
+        if let failure = last.failure {
+            FileHandle.standardError.write(Data("error: \(failure)\n".utf8))
+        }
+        print("reformer-tui: step \(last.step)/\(last.totalSteps), checkpoint in \(directory) (continue with: reformer-tui train --task \(task.rawValue) --checkpoint \(directory) --resume); log \(logPath)")
+        return session.exitStatus.load(ordering: .relaxed)
+    }
+}
+
+/// Path helpers without Foundation's NSString path APIs.
+enum CheckpointFolderPath {
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 }
 

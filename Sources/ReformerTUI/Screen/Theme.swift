@@ -62,6 +62,8 @@ public struct Theme: Sendable, Equatable {
     public static func nearestBasic(_ index: UInt8, colors: Int) -> UInt8 {
         let (r, g, b) = rgb(index)
         let count = colors >= 16 ? 16 : 8
+        // Greys on an 8-colour terminal: black would vanish on a dark background; use white.
+        if count == 8 && r == g && g == b && r > 40 { return 7 }
         var best = 0, bestDistance = Int.max
         for i in 0..<count {
             let (r2, g2, b2) = rgb(UInt8(i))

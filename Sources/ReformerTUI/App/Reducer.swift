@@ -1,0 +1,107 @@
+// Reducer: the one place keys become view-state changes and SessionCommands (STYLE habit 11).
+// Panels never look at keys. The key scheme is listed for users in HelpOverlay.
+
+import ReformerTelemetry
+
+/// Key → (view state change, commands for the worker).
+///
+/// ```swift
+/// var state = ViewState()
+/// Reducer.reduce(&state, key: .character(" "), snapshot: snap)   // [.togglePause]
+/// Reducer.reduce(&state, key: .character("q"), snapshot: snap)   // [.quit], state.quitRequested
+/// ```
+///
+/// Selection keys act while the LSH buckets or Attention panel has focus:
+/// ↑/↓ (k/j) hash round, PgUp/PgDn layer, [ / ] head, ← / → head in Buckets and chunk in Attention.
+/// Each clamps to the snapshot probe's counts and, when the selection changed, emits
+/// `.selectProbe(layer:head:round:chunk:)` so the worker computes that probe next.
+public enum Reducer {
+    public static func reduce(_ state: inout ViewState, key: Key, snapshot: EngineSnapshot) -> [SessionCommand] {
+        switch key {
+        case .controlC, .character("q"), .character("Q"):
+            state.quitRequested = true
+            return [.quit]
+        default: break
+        }
+
+        // The help overlay is modal: only ?, Esc and quit act while it is open.
+        if state.helpVisible {
+            if key == .escape || key == .character("?") { state.helpVisible = false }
+            return []
+        }
+
+        switch key {
+        case .character("?"):
+            state.helpVisible = true
+        case .escape:
+            state.zoomed = false
+        case .character(" "):
+            return [.togglePause]
+        case .character("n"):
+            return [.stepOnce]
+        case .character("s"):
+            return [.sample]
+        case .character("c"):
+            return [.checkpoint]
+        case .character("+"), .character("="):
+            return [.changeEvalHashes(1)]
+        case .character("-"), .character("_"):
+            return [.changeEvalHashes(-1)]
+        case .tab:
+            state.focus = cycle(state.focus, by: 1)
+        case .backTab:
+            state.focus = cycle(state.focus, by: -1)
+        case .character("z"):
+            state.zoomed.toggle()
+        case .character("l"):
+            state.logScale.toggle()
+        case .up, .character("k"):
+            return select(&state, snapshot) { $0.round -= 1 }
+        case .down, .character("j"):
+            return select(&state, snapshot) { $0.round += 1 }
+        case .pageUp:
+            return select(&state, snapshot) { $0.layer -= 1 }
+        case .pageDown:
+            return select(&state, snapshot) { $0.layer += 1 }
+        case .character("["):
+            return select(&state, snapshot) { $0.head -= 1 }
+        case .character("]"):
+            return select(&state, snapshot) { $0.head += 1 }
+        case .left, .right:
+            let delta = key == .left ? -1 : 1
+            let chunks = state.focus == .attention
+            return select(&state, snapshot) { if chunks { $0.chunk += delta } else { $0.head += delta } }
+        default:
+            break   // Ctrl-L (the backend repaints), resize, others
+        }
+        return []
+    }
+
+    /// The panel `step` places after `panel` in Tab order, wrapping.
+    static func cycle(_ panel: PanelID, by step: Int) -> PanelID {
+        let all = PanelID.allCases
+        let i = all.firstIndex(of: panel) ?? 0
+        return all[((i + step) % all.count + all.count) % all.count]
+    }
+
+    /// Applies `change` to the current selection, clamps it to the probe's counts, and asks the worker
+    /// for the new probe if anything moved. Does nothing outside the two probe panels or without a probe.
+    static func select(_ state: inout ViewState, _ snapshot: EngineSnapshot,
+                       _ change: (inout ProbeSelection) -> Void) -> [SessionCommand] {
+        guard state.focus.selectsProbe, let probe = snapshot.probe else { return [] }
+        let current = clamp(state.selection ?? ProbeSelection(probe), to: probe)
+        var next = current
+        change(&next)
+        next = clamp(next, to: probe)
+        guard next != current else { return [] }
+        state.selection = next
+        return [.selectProbe(layer: next.layer, head: next.head, round: next.round, chunk: next.chunk)]
+    }
+
+    /// `selection` with each index in 0 ..< its count (0 when the count is 0).
+    public static func clamp(_ selection: ProbeSelection, to probe: AttentionProbe) -> ProbeSelection {
+        func c(_ v: Int, _ count: Int) -> Int { max(0, min(v, count - 1)) }
+        return ProbeSelection(layer: c(selection.layer, probe.layerCount), head: c(selection.head, probe.headCount),
+                              round: c(selection.round, probe.roundCount), chunk: c(selection.chunk, probe.chunkCount))
+    }
+}

@@ -1,0 +1,73 @@
+// StatusBar: the top line — run state, task, `step N/M` (the tmux tests parse exactly that), tokens/s,
+// elapsed time, hash rounds for training and evaluation, checkpoint age, model summary. Fields are
+// dropped, least important first, until the line fits; state and step always stay.
+
+import ReformerTelemetry
+
+/// The status line.
+///
+/// ```swift
+/// StatusBar.render(snapshot, theme: .dark, in: Rect(x: 0, y: 0, width: 120, height: 1), into: &screen)
+/// // " RUNNING │ copy │ step 120/2000 │ 12,345 tok/s │ 01:23 │ hashes 4 · eval 4 │ ckpt 42s ago │ 1 LSH layer…"
+/// ```
+public enum StatusBar {
+    struct Field {
+        var text: String
+        var style: Style
+        var priority: Int
+    }
+
+    /// The state word and its style.
+    static func stateBadge(_ state: EngineSnapshot.RunState, theme: Theme) -> (String, Style) {
+        var style: Style
+        switch state {
+        case .starting, .stopping: style = theme.dim
+        case .running: style = theme.good
+        case .paused: style = theme.warning
+        case .finished: style = theme.good
+        case .failed: style = theme.bad
+        }
+        style.bold = true
+        style.reverse = true
+        return (" " + state.rawValue.uppercased() + " ", style)
+    }
+
+    static func hashesText(_ n: Int) -> String { n == 0 ? "full" : String(n) }
+
+    static func fields(_ s: EngineSnapshot, theme: Theme) -> [Field] {
+        let (badge, badgeStyle) = stateBadge(s.runState, theme: theme)
+        var out = [Field(text: badge, style: badgeStyle, priority: 100)]
+        if !s.task.isEmpty { out.append(Field(text: s.task, style: theme.title, priority: 75)) }
+        out.append(Field(text: "step \(s.step)/\(s.totalSteps)", style: theme.text, priority: 99))
+        let rate = s.tokensPerSecond.isFinite && s.tokensPerSecond >= 0 && s.tokensPerSecond < 1e15
+            ? Format.grouped(Int(s.tokensPerSecond.rounded())) : "–"
+        out.append(Field(text: "\(rate) tok/s", style: theme.text, priority: 80))
+        out.append(Field(text: Format.duration(s.elapsedSeconds), style: theme.text, priority: 70))
+        out.append(Field(text: "hashes \(hashesText(s.trainHashes)) · eval \(hashesText(s.evalHashes))", style: theme.text, priority: 50))
+        let checkpoint = s.checkpointAgeSeconds.map { "ckpt \(Format.age($0)) ago" } ?? "no ckpt yet"
+        out.append(Field(text: checkpoint, style: theme.dim, priority: 60))
+        return out
+    }
+
+    public static func render(_ s: EngineSnapshot, theme: Theme, in rect: Rect, into screen: inout Screen) {
+        guard rect.width > 0, rect.height > 0 else { return }
+        let separator = " │ "
+        var shown = fields(s, theme: theme)
+        func total(_ f: [Field]) -> Int { f.reduce(0) { $0 + Format.width($1.text) } + max(0, f.count - 1) * separator.count }
+        while total(shown) > rect.width, let drop = shown.enumerated().filter({ $0.element.priority < 99 })
+            .min(by: { $0.element.priority < $1.element.priority }) {
+            shown.remove(at: drop.offset)
+        }
+        var x = rect.x
+        for (i, field) in shown.enumerated() {
+            if i > 0 { x = screen.put(separator, x: x, y: rect.y, style: theme.dim, clip: rect) }
+            x = screen.put(field.text, x: x, y: rect.y, style: field.style, clip: rect)
+        }
+        // The model summary takes what is left, cut with "…".
+        let room = rect.maxX - x - separator.count
+        if !s.modelSummary.isEmpty, room >= 12 {
+            x = screen.put(separator, x: x, y: rect.y, style: theme.dim, clip: rect)
+            screen.put(Format.truncate(s.modelSummary, room), x: x, y: rect.y, style: theme.dim, clip: rect)
+        }
+    }
+}

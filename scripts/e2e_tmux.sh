@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# End-to-end dashboard checks in tmux with the release binary (TUI_GUIDE §4.2): a fresh tmux server
+# (-L socket) per case, LANG=C.UTF-8, remain-on-exit, and a wrapper that prints the app's exit status
+# and the tty flags afterwards. Every wait polls with a deadline; nothing sleeps and hopes.
+#   1 start: the status line's `step N/M` counter advances, alternate screen on
+#   2 space pauses (counter still for >= 1.5 s), space resumes
+#   3 `?` shows help (key latency printed), Esc closes it
+#   4 resize to 60x20 → "too small"; back to 120x40 → dashboard again
+#   5 `q` → exit 0, checkpoint written, terminal restored (icanon echo, alternate screen off)
+#   6 SIGTERM → the same; 7 Ctrl-C → the same
+#   8 NO_COLOR=1 → no SGR colour codes (bold/dim/reverse/underline only)
+#   9 TERM=dumb, a TERM without terminfo, and stdout a pipe → headless `step …` progress lines
+# Usage: REFORMER_TUI_BIN=path/to/reformer-tui scripts/e2e_tmux.sh   (KEEP_WORK=1 keeps the folder)
+# E2E_HELP_TEXT overrides the text expected in the help overlay (default "Keys").
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=$(cd "$(dirname "${REFORMER_TUI_BIN:-.build/release/reformer-tui}")" && pwd)/$(basename "${REFORMER_TUI_BIN:-.build/release/reformer-tui}")
+HELP_TEXT=${E2E_HELP_TEXT:-Keys}
+TOO_SMALL='[Tt]oo small'
+STEPS=100000
+STATUS="step [0-9]+/$STEPS"
+unset TMUX NO_COLOR ESCDELAY
+command -v tmux >/dev/null || { echo "FAIL tmux is not installed (apt-get install tmux)"; exit 1; }
+[ -x "$BIN" ] || { echo "FAIL no binary at $BIN"; exit 1; }
+
+WORK=$(mktemp -d)
+export TMUX_TMPDIR="$WORK"   # the servers' sockets go with the folder
+SOCKETS=()
+cleanup() {
+    for s in "${SOCKETS[@]}"; do tmux -L "$s" kill-server 2>/dev/null; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+[ -n "${KEEP_WORK:-}" ] && trap 'for s in "${SOCKETS[@]}"; do tmux -L "$s" kill-server 2>/dev/null; done' EXIT && echo "work: $WORK"
+cd "$WORK"
+failures=0
+pass() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+
+cat >tmux.conf <<'EOF'
+set -g default-terminal tmux-256color
+set -g remain-on-exit on
+set -g history-limit 5000
+set -g escape-time 0
+EOF
+# wrap.sh PIDFILE CMD…: runs CMD in the foreground (its pid in PIDFILE), then shows how it ended.
+# It traps INT/TERM (not ignores: the child would inherit SIG_IGN) so Ctrl-C does not kill it.
+cat >wrap.sh <<'EOF'
+#!/usr/bin/env bash
+trap ':' INT TERM
+pidfile=$1; shift
+sh -c 'echo $$ > "$0"; exec "$@"' "$pidfile" "$@"
+status=$?
+echo "EXIT=$status"
+echo "STTY: $(stty -a | tr ' ;' '\n\n' | grep -E '^-?(icrnl|isig|icanon|echo)$' | tr '\n' ' ')"
+while :; do sleep 3600; done
+EOF
+chmod +x wrap.sh
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# start_case NAME [-e VAR=VALUE …] -- CMD…: a new tmux server running CMD under wrap.sh, 120x40.
+start_case() {
+    CASE=$1; shift
+    local envs=()
+    while [ "$1" != "--" ]; do envs+=("$1" "$2"); shift 2; done
+    shift
+    S="reformer-e2e-$$-${#SOCKETS[@]}"
+    SOCKETS+=("$S")
+    PIDFILE="$WORK/$CASE.pid"
+    local command
+    command=$(printf '%q ' "$WORK/wrap.sh" "$PIDFILE" "$@")
+    tmux -L "$S" -f "$WORK/tmux.conf" new-session -d -s e2e -x 120 -y 40 \
+        -e LANG=C.UTF-8 -e SWIFT_BACKTRACE=interactive=no -e TMPDIR="$WORK" "${envs[@]}" "$command"
+}
+cap() { tmux -L "$S" capture-pane -p -t e2e "$@"; }
+show() { echo "---- pane ($CASE) ----"; cap -S - | grep -v '^$' | tail -50; echo "----"; }
+pane() { tmux -L "$S" display-message -p -t e2e "$1"; }
+app_pid() { cat "$PIDFILE" 2>/dev/null; }
+
+# wait_for SECONDS REGEX [capture options]: until the pane shows REGEX (grep -E).
+wait_for() {
+    local deadline=$(( $(now_ms) + $1 * 1000 )) pattern=$2; shift 2
+    until cap "$@" | grep -qE -- "$pattern"; do
+        [ "$(now_ms)" -ge "$deadline" ] && return 1
+        sleep 0.05
+    done
+}
+# wait_gone SECONDS REGEX: until the pane no longer shows REGEX.
+wait_gone() {
+    local deadline=$(( $(now_ms) + $1 * 1000 ))
+    while cap | grep -qE -- "$2"; do
+        [ "$(now_ms)" -ge "$deadline" ] && return 1
+        sleep 0.05
+    done
+}
+# The step counter: the largest `step N/100000` on screen (the status line's is the newest).
+step_now() { cap | grep -oE "$STATUS" | sed -E 's/step ([0-9]+)\/.*/\1/' | sort -n | tail -1; }
+# wait_step_above SECONDS N: until the counter exceeds N.
+wait_step_above() {
+    local deadline=$(( $(now_ms) + $1 * 1000 )) s
+    while :; do
+        s=$(step_now)
+        [ -n "$s" ] && [ "$s" -gt "$2" ] && return 0
+        [ "$(now_ms)" -ge "$deadline" ] && return 1
+        sleep 0.1
+    done
+}
+# start_dashboard NAME [env…]: trains the copy task into $WORK/NAME-run and waits for the counter to move.
+start_dashboard() {
+    local name=$1; shift
+    RUN="$WORK/$name-run"
+    start_case "$name" "$@" -- "$BIN" train --task copy --steps "$STEPS" --checkpoint "$RUN"
+    if ! wait_for 60 "$STATUS"; then fail "$name: no status line with 'step N/$STEPS' within 60 s"; show; return 1; fi
+    if ! wait_step_above 60 0; then fail "$name: step counter never left 0"; show; return 1; fi
+}
+# check_clean_exit NAME HOW: exit 0, checkpoint in $RUN, tty flags restored, alternate screen off.
+check_clean_exit() {
+    local name=$1 how=$2
+    if ! wait_for 90 '^EXIT=' -S -; then fail "$name: app still running 90 s after $how"; show; return; fi
+    local text flags
+    text=$(cap -S -)
+    flags=$(echo "$text" | grep '^STTY:')
+    local ok=1
+    echo "$text" | grep -q '^EXIT=0$' || { fail "$name: $how → $(echo "$text" | grep '^EXIT=')"; ok=0; }
+    [ -f "$RUN/trainer_state.json" ] || { fail "$name: no $RUN/trainer_state.json after $how"; ok=0; }
+    if ! echo "$flags" | grep -qE '(^| )icanon( |$)' || ! echo "$flags" | grep -qE '(^| )echo( |$)'; then
+        fail "$name: terminal not restored after $how ($flags)"; ok=0
+    fi
+    [ "$(pane '#{alternate_on}')" = 0 ] || { fail "$name: alternate screen still on after $how"; ok=0; }
+    if [ $ok = 1 ]; then pass "$name: $how → EXIT=0, checkpoint written, ${flags#STTY: }, alternate screen off"; else show; fi
+}
+# end_case: quit the app if it still runs (so it is not writing while the folder goes), stop tmux.
+end_case() {
+    local pid
+    pid=$(app_pid)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        tmux -L "$S" send-keys -t e2e q
+        wait_for 60 '^EXIT=' -S - || kill -KILL "$pid" 2>/dev/null
+    fi
+    tmux -L "$S" kill-server 2>/dev/null
+}
+
+# --- 1. start: the counter advances -----------------------------------------------------------
+if start_dashboard start; then
+    a=$(step_now)
+    if wait_step_above 30 "$a"; then pass "start: status line counter advances (step $a → $(step_now)/$STEPS)"; else fail "start: counter stuck at $a"; show; fi
+    [ "$(pane '#{alternate_on}')" = 1 ] && pass "start: alternate screen on" || fail "start: alternate screen off while running"
+fi
+end_case
+
+# --- 2. space pauses and resumes --------------------------------------------------------------
+if start_dashboard pause; then
+    # How long a step takes here: the counter must hold still for 1.5 s and for 4 steps' time.
+    t0=$(now_ms); s0=$(step_now)
+    wait_step_above 60 $((s0 + 1)) || fail "pause: fewer than 2 steps in 60 s"
+    steps_done=$(( $(step_now) - s0 )); [ "$steps_done" -ge 1 ] || steps_done=1
+    per_step=$(( ($(now_ms) - t0) / steps_done ))
+    hold=$(( per_step * 4 > 1500 ? per_step * 4 : 1500 ))
+    tmux -L "$S" send-keys -t e2e Space
+    # Paused once the counter holds still (a step already running may still finish).
+    deadline=$(( $(now_ms) + 20000 + hold )); held_since=$(now_ms); last=$(step_now); paused=0
+    while [ "$(now_ms)" -lt "$deadline" ]; do
+        sleep 0.1
+        s=$(step_now)
+        if [ "$s" != "$last" ]; then last=$s; held_since=$(now_ms); fi
+        if [ $(( $(now_ms) - held_since )) -ge "$hold" ]; then paused=1; break; fi
+    done
+    if [ $paused = 1 ]; then
+        pass "pause: space holds the counter at step $last for $hold ms (~$per_step ms/step)$(cap | grep -qi paused && echo ' ("paused" shown)')"
+        tmux -L "$S" send-keys -t e2e Space
+        if wait_step_above 20 "$last"; then pass "pause: space again resumes (step $last → $(step_now))"; else fail "pause: counter did not resume from $last"; show; fi
+    else
+        fail "pause: counter kept moving after space"; show
+    fi
+fi
+end_case
+
+# --- 3. help overlay and key latency ----------------------------------------------------------
+if start_dashboard help; then
+    if cap | grep -qF -- "$HELP_TEXT"; then
+        fail "help: '$HELP_TEXT' already on screen before '?' (set E2E_HELP_TEXT to overlay-only text)"; show
+    else
+        t0=$(now_ms)
+        tmux -L "$S" send-keys -t e2e '?'
+        deadline=$(( t0 + 5000 ))
+        until cap | grep -qF -- "$HELP_TEXT" || [ "$(now_ms)" -ge "$deadline" ]; do sleep 0.01; done
+        t1=$(now_ms)
+        if cap | grep -qF -- "$HELP_TEXT"; then
+            pass "help: '?' shows '$HELP_TEXT'"
+            echo "     key latency ('?' → help on screen, measured through tmux, 10 ms polling): $((t1 - t0)) ms"
+            tmux -L "$S" send-keys -t e2e Escape
+            t0=$(now_ms)
+            if wait_gone 5 "$HELP_TEXT"; then pass "help: Esc closes it ($(( $(now_ms) - t0 )) ms)"; else fail "help: still shown after Esc"; show; fi
+        else
+            fail "help: '$HELP_TEXT' not shown within 5 s of '?'"; show
+        fi
+    fi
+fi
+end_case
+
+# --- 4. resize: too small and back ------------------------------------------------------------
+if start_dashboard resize; then
+    tmux -L "$S" resize-window -t e2e -x 60 -y 20
+    if wait_for 10 "$TOO_SMALL"; then
+        pass "resize: 60x20 shows '$(cap | grep -E "$TOO_SMALL" | head -1 | sed -E 's/^ *//; s/ *$//')'"
+        tmux -L "$S" resize-window -t e2e -x 120 -y 40
+        if wait_gone 10 "$TOO_SMALL" && wait_for 10 "$STATUS"; then pass "resize: back at 120x40 the dashboard returns"; else fail "resize: no recovery at 120x40"; show; fi
+    else
+        fail "resize: no 'too small' message at 60x20"; show
+    fi
+fi
+end_case
+
+# --- 5. q: clean exit with a checkpoint ---------------------------------------------------------
+if start_dashboard quit; then
+    tmux -L "$S" send-keys -t e2e q
+    check_clean_exit quit "q"
+fi
+end_case
+
+# --- 6. SIGTERM -------------------------------------------------------------------------------
+if start_dashboard sigterm; then
+    kill -TERM "$(app_pid)"
+    check_clean_exit sigterm "SIGTERM"
+fi
+end_case
+
+# --- 7. Ctrl-C --------------------------------------------------------------------------------
+if start_dashboard ctrlc; then
+    tmux -L "$S" send-keys -t e2e C-c
+    check_clean_exit ctrlc "Ctrl-C"
+fi
+end_case
+
+# --- 8. NO_COLOR ------------------------------------------------------------------------------
+if start_dashboard nocolor -e NO_COLOR=1; then
+    # Every SGR parameter on screen; colours are 30–38, 40–48, 90–97, 100–107 (39/49 = default).
+    colours=$(cap -e | grep -oE $'\e\\[[0-9;:]*m' | sed -E $'s/^\e\\[//; s/m$//' | tr ';:' '\n\n' \
+        | grep -E '^(3[0-8]|4[0-8]|9[0-7]|10[0-7])$' | sort -u | tr '\n' ' ')
+    if [ -z "$colours" ]; then
+        pass "NO_COLOR=1: no SGR colour codes ($(cap -e | grep -oE $'\e\\[[0-9;]*m' | sort -u | wc -l) distinct SGR sequences, none a colour)"
+    else
+        fail "NO_COLOR=1: colour SGR parameters on screen: $colours"
+    fi
+fi
+end_case
+# The same dashboard without NO_COLOR does use colour (else the check above proves nothing).
+if start_dashboard colour; then
+    if cap -e | grep -qE $'\e\\[(3[0-7]|38;5;[0-9]+|9[0-7])m'; then pass "colour: without NO_COLOR the dashboard uses colour"; else fail "colour: no colour codes without NO_COLOR"; fi
+fi
+end_case
+
+# --- 9. no terminal: headless progress lines ----------------------------------------------------
+for term in dumb unknown-terminal; do
+    RUN="$WORK/$term-run"
+    start_case "$term" -- env TERM=$term "$BIN" train --task copy --steps 30 --log-every 10 --checkpoint "$RUN"
+    if wait_for 120 '^EXIT=' -S -; then
+        if cap -S - | grep -q '^EXIT=0$' && cap -S - | grep -qE '^step 30/30 '; then
+            pass "TERM=$term: headless lines ($(cap -S - | grep -cE '^step [0-9]+/30 ') 'step N/30' lines), EXIT=0"
+        else
+            fail "TERM=$term: no headless progress"; show
+        fi
+        [ "$(pane '#{alternate_on}')" = 0 ] || fail "TERM=$term: alternate screen on"
+    else
+        fail "TERM=$term: still running after 120 s"; show
+    fi
+    end_case
+done
+
+"$BIN" train --task copy --steps 30 --log-every 10 --checkpoint "$WORK/pipe-run" 2>&1 </dev/null | cat >pipe.log
+status=${PIPESTATUS[0]}
+if [ "$status" -eq 0 ] && grep -qE '^step 30/30 ' pipe.log && ! grep -q $'\e' pipe.log; then
+    pass "stdout a pipe: headless lines ($(grep -cE '^step [0-9]+/30 ' pipe.log) 'step N/30' lines, no escape codes), exit 0"
+else
+    fail "stdout a pipe: exit $status"; cat pipe.log
+fi
+
+if [ "$failures" -eq 0 ]; then echo "e2e_tmux: all passed"; else echo "e2e_tmux: $failures failure(s)"; fi
+[ "$failures" -eq 0 ]
