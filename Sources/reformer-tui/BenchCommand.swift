@@ -5,15 +5,17 @@
 import ArgumentParser
 import Foundation
 import ReformerEngine
+import ReformerTUI
+import ReformerTelemetry
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks. memory: peak memory of a training step vs depth (reversible vs stored activations).")
+        abstract: "Benchmarks. memory: peak memory of a training step vs depth (reversible vs stored activations); dashboard: time to build and render one frame.")
 
-    enum Benchmark: String, ExpressibleByArgument, CaseIterable { case memory }
+    enum Benchmark: String, ExpressibleByArgument, CaseIterable { case memory, dashboard }
 
-    @Option(name: .long, help: "Which benchmark (available: memory).")
+    @Option(name: .long, help: "Which benchmark (available: memory, dashboard).")
     var only: Benchmark = .memory
 
     @Option(name: .long, help: "Sequence length of the bench-6x256 model.")
@@ -40,6 +42,10 @@ struct BenchCommand: ParsableCommand {
                 let r = try MemoryBench.measure(depth: depth, length: length, storeActivations: parts[1] == "stored")
                 print("result \(r.seconds) \(r.workingMiB) \(r.totalMiB) \(r.rssMiB)")
             }
+            return
+        }
+        if only == .dashboard {
+            try runReporting { try DashboardBench.run() }
             return
         }
         try runReporting {
@@ -116,5 +122,35 @@ enum MemoryBench {
             return kb / 1024
         }
         return .nan
+    }
+}
+
+/// Time to build a snapshot on the worker and to render one dashboard frame (into memory; ncurses
+/// then only sends the changed cells) at 200×60, after 120 real training steps of the copy preset.
+enum DashboardBench {
+    static func run() throws {
+        let preset = try TaskPreset.named("copy")
+        var settings = preset.training
+        settings.steps = 120
+        let data = try TaskSetup.data(task: .copy, settings: settings, config: preset.config, dataFile: nil)
+        let trainer = try Trainer(config: preset.config, settings: settings, data: data, preset: "copy", fullAttention: false)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reformer-bench-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let session = TrainingSession(trainer: trainer, checkpointDirectory: directory, store: SnapshotStore(), commands: CommandQueue())
+        for _ in 0..<120 { try session.stepForBenchmark() }
+        let reps = 200
+        var start = Date()
+        var snapshot = EngineSnapshot()
+        for _ in 0..<reps { snapshot = session.currentSnapshot() }
+        let build = Date().timeIntervalSince(start) / Double(reps)
+        print("bench dashboard: copy preset after 120 steps")
+        print(String(format: "snapshot build (worker thread): %.3f ms", build * 1000))
+        for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+            start = Date()
+            var cells = 0
+            for _ in 0..<reps { cells &+= Dashboard.render(snapshot, ViewState(), theme: .dark, width: w, height: h).cells.count }
+            let render = Date().timeIntervalSince(start) / Double(reps)
+            print(String(format: "render %d×%d (UI thread): %.3f ms per frame (%d cells)", w, h, render * 1000, cells / reps))
+        }
     }
 }

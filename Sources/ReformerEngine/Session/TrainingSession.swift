@@ -214,12 +214,24 @@ public final class TrainingSession: @unchecked Sendable {
 
     // MARK: - Snapshots
 
+    /// At most this often (plus on every state change): ~12 frames a second look live, and each
+    /// frame the UI draws is CPU the two training threads do not get.
+    static let publishInterval = 1.0 / 12
+
     private func publish(force: Bool) {
         let now = Date()
-        if !force && now.timeIntervalSince(lastPublish) < 1.0 / 30 { return }
+        if !force && now.timeIntervalSince(lastPublish) < Self.publishInterval { return }
         lastPublish = now
         store.publish(snapshot())
     }
+
+    /// The snapshot the worker would publish now (for benchmarks and tests; call on the worker's thread
+    /// or while it is not running).
+    public func currentSnapshot() -> EngineSnapshot { snapshot() }
+
+    /// One training step as the worker does it (probe capture, evaluation and checkpoint when due),
+    /// without publishing — for benchmarks of the dashboard's cost.
+    public func stepForBenchmark() throws(ReformerError) { try step() }
 
     func snapshot() -> EngineSnapshot {
         let t = trainer, c = t.model.config, state = t.state
