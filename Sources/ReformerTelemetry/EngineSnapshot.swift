@@ -36,6 +36,10 @@ public struct EngineSnapshot: Sendable, Equatable {
     public var probe: AttentionProbe?
     public var memory = MemoryReport()
     public var sample: SamplePreview?
+    /// The hashing explorer's trace, when one was asked for (`SessionCommand.explore`).
+    public var hashTrace: HashTrace?
+    /// The worker is computing a trace.
+    public var tracing = false
 
     public init() {}
 }

@@ -9,5 +9,9 @@ public enum SessionCommand: Sendable, Equatable {
     case changeEvalHashes(Int)
     /// Select what the probe shows.
     case selectProbe(layer: Int, head: Int, round: Int, chunk: Int)
+    /// Freeze training (remembering whether it ran) and trace `layer`/`head` on the current batch.
+    case explore(layer: Int, head: Int)
+    /// Leave the explorer: training resumes if it was running before `explore`.
+    case closeExplorer
     case quit
 }

@@ -12,6 +12,8 @@ public struct CapturedLayer: Sendable {
     public let third: [Float]
     /// LSH layers that hashed: [n_h, n_H·T] bucket ids (no round offsets); else empty.
     public let buckets: [Int32]
+    /// LSH layers that hashed: the rotations used [n_h, d, n_H, R/2]; else empty.
+    public var rotations: [Float] = []
 }
 
 /// Which layers to capture during a forward, and what was captured.
@@ -50,7 +52,9 @@ extension LayerContext {
             if let store = workspace.buckets[i] {
                 buckets = Array(UnsafeBufferPointer(start: store.pointer, count: c.headCount * c.hashRounds * T))
             }
-            probe.record(CapturedLayer(layer: i, kind: .lsh, first: row0(projA), second: [], third: row0(projV), buckets: buckets))
+            var layer = CapturedLayer(layer: i, kind: .lsh, first: row0(projA), second: [], third: row0(projV), buckets: buckets)
+            layer.rotations = workspace.trace(layer: i, paddingBucket: paddingBucket)?.rotations ?? []
+            probe.record(layer)
         }
     }
 

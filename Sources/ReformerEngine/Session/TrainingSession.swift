@@ -33,6 +33,8 @@ public final class TrainingSession: @unchecked Sendable {
     private var peakBytes = 0
     private var lastActivationBytes = 0, lastAttentionBytes = 0
     private var sampleRNG: SplitMix64
+    private var hashTrace: HashTrace?
+    private var resumeAfterExplorer = false
     private let log: (String) -> Void
 
     /// `log` receives the same progress lines headless training prints (the CLI sends them to the
@@ -68,6 +70,14 @@ public final class TrainingSession: @unchecked Sendable {
                     evaluate(note: "evaluation with \(evalHashes == 0 ? "full attention" : "\(evalHashes) hash round\(evalHashes == 1 ? "" : "s")")")
                 case .selectProbe(let layer, let head, let round, let chunk):
                     selection = ProbeSelection(layer: layer, head: head, round: round, chunk: chunk)
+                case .explore(let layer, let head):
+                    if hashTrace == nil { resumeAfterExplorer = runState == .running }
+                    if runState == .running { runState = .paused }
+                    explore(layer: layer, head: head)
+                case .closeExplorer:
+                    hashTrace = nil
+                    if resumeAfterExplorer && runState == .paused { runState = .running }
+                    resumeAfterExplorer = false
                 case .quit: quit = true
                 }
                 publish(force: true)
@@ -126,6 +136,30 @@ public final class TrainingSession: @unchecked Sendable {
             log("done: \(r.step) steps; checkpoint \(directory)")
         }
         publish(force: trainer.isFinished)
+    }
+
+    /// The explorer's trace of `layer`/`head` on the current batch: from the last step's capture when
+    /// it holds that layer, else from a forward of the last batch with the current weights.
+    private func explore(layer: Int, head: Int) {
+        let c = trainer.model.config
+        var capture = lastCapture
+        if capture?.captured[layer] == nil, var batch = trainer.lastBatch {
+            let view = ReformerModel(config: c, parameters: trainer.model.parameters, seed: 0)
+            view.rotationGenerator = SplitMix64(seed: trainer.state.seed ^ UInt64(trainer.state.step))
+            let fresh = ProbeCapture(layers: [layer])
+            batch.probe = fresh
+            batch.labels = nil
+            if (try? view.forward(batch)) != nil { capture = fresh }
+        }
+        guard let capture else { message = "explorer: no batch yet — take a step first (n)"; return }
+        do {
+            var trace = try HashTracer.trace(capture, config: c, layer: layer, head: head, byteTokens: trainer.data.kind == .text)
+            trace.layerCount = c.layerCount
+            hashTrace = trace
+            message = "explorer: layer \(layer + 1) head \(head + 1) on the current batch (training paused)"
+        } catch {
+            message = "explorer: \(error)"
+        }
     }
 
     private func evaluate(note: String?) {
@@ -259,6 +293,7 @@ public final class TrainingSession: @unchecked Sendable {
         if let capture = lastCapture { s.probe = ProbeComputer.probe(capture, config: c, selection: selection) }
         s.memory = memoryReport()
         s.sample = sample
+        s.hashTrace = hashTrace
         return s
     }
 

@@ -48,6 +48,8 @@ public final class Trainer: @unchecked Sendable {
     public let settings: TrainingSettings
     public private(set) var state: TrainerState
     private var dataGenerator: SplitMix64
+    /// The batch of the most recent step (the explorer traces it).
+    public private(set) var lastBatch: ForwardRequest?
 
     /// A fresh run: weights initialised from `settings.seed`.
     public init(
@@ -149,6 +151,7 @@ public final class Trainer: @unchecked Sendable {
         case .text(let corpus, let length, _): request = try corpus.trainingBatch(batch: settings.batchSize, length: length, rng: &dataGenerator)
         }
         gradients.zero()
+        lastBatch = request
         let result = try model.lossAndGradients(request, gradients: gradients, probe: probe)
         guard let loss = result.loss, loss.isFinite else {
             throw ReformerError(file: "training", "loss is \(result.loss.map { "\($0)" } ?? "missing") at step \(state.step + 1) (not finite); stopped, the last checkpoint is kept")
