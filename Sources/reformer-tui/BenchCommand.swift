@@ -13,9 +13,9 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Benchmarks. memory: peak memory of a training step vs depth (reversible vs stored activations); dashboard: time to build and render one frame.")
 
-    enum Benchmark: String, ExpressibleByArgument, CaseIterable { case memory, dashboard }
+    enum Benchmark: String, ExpressibleByArgument, CaseIterable { case memory, dashboard, sample }
 
-    @Option(name: .long, help: "Which benchmark (available: memory, dashboard).")
+    @Option(name: .long, help: "Which benchmark (available: memory, dashboard, sample).")
     var only: Benchmark = .memory
 
     @Option(name: .long, help: "Sequence length of the bench-6x256 model.")
@@ -46,6 +46,10 @@ struct BenchCommand: ParsableCommand {
         }
         if only == .dashboard {
             try runReporting { try DashboardBench.run() }
+            return
+        }
+        if only == .sample {
+            try runReporting { try SampleBench.run() }
             return
         }
         try runReporting {
@@ -151,6 +155,48 @@ enum DashboardBench {
             for _ in 0..<reps { cells &+= Dashboard.render(snapshot, ViewState(), theme: .dark, width: w, height: h).cells.count }
             let render = Date().timeIntervalSince(start) / Double(reps)
             print(String(format: "render %d×%d (UI thread): %.3f ms per frame (%d cells)", w, h, render * 1000, cells / reps))
+        }
+    }
+}
+
+/// Generation speed: new tokens per second after a 1024-token prompt, with and without the decoding
+/// cache, and the cached time per token at growing prefixes — on the text preset and bench-6x256.
+enum SampleBench {
+    static func run() throws {
+        let text = try TaskPreset.named("text").config
+        var bench = try Presets.bench6x256(length: 4096)
+        bench.maxPositionEmbeddings = 4096
+        for (name, config) in [("text preset (6 layers local/LSH, 256 wide)", text), ("bench-6x256 (6 LSH layers, 2 hashes)", bench)] {
+            let model = try ReformerModel.initialized(config: config, seed: 1)
+            var rng = SplitMix64(seed: 2)
+            let prompt = (0..<1024).map { _ in Int32(rng.nextInt(below: 256)) }
+            let settings = SamplingSettings(temperature: 1)
+            var start = Date()
+            var sampler = SplitMix64(seed: 3)
+            let decoder = try IncrementalDecoder(model: model, prompt: prompt)
+            let prefill = Date().timeIntervalSince(start)
+            start = Date()
+            var logits = decoder.lastLogits
+            for _ in 0..<128 {
+                let next = Int32(Sampler.pick(logits[...], settings: settings, rng: &sampler))
+                logits = try decoder.step(next)
+            }
+            let cached = Date().timeIntervalSince(start)
+            start = Date()
+            let uncachedTokens = 8
+            _ = try Generator.generate(model: model, prompt: prompt, count: uncachedTokens, settings: settings, rng: &sampler)
+            let uncached = Date().timeIntervalSince(start)
+            print("bench sample: \(name)")
+            print(String(format: "  1024-token prompt: prefill %.2f s; cached %.1f new tokens/s (128 tokens); --no-cache %.2f new tokens/s (%d tokens); speed-up %.0f×",
+                         prefill, 128 / cached, Double(uncachedTokens) / uncached, uncachedTokens, (128 / cached) / (Double(uncachedTokens) / uncached)))
+            var line = "  cached time per new token at prefix:"
+            for prefix in [256, 1024, 2048] {
+                let d = try IncrementalDecoder(model: model, prompt: Array((0..<prefix).map { _ in Int32(rng.nextInt(below: 256)) }))
+                let t0 = Date()
+                for _ in 0..<32 { _ = try d.step(Int32(rng.nextInt(below: 256))) }
+                line += String(format: " %d → %.2f ms", prefix, Date().timeIntervalSince(t0) / 32 * 1000)
+            }
+            print(line)
         }
     }
 }

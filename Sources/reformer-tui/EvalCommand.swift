@@ -31,6 +31,15 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Average over this many independent draws of the rotations.")
     var hashSeeds = 1
 
+    @Flag(name: .long, help: "Copy: also generate each second copy greedily and report generation accuracy.")
+    var generate = false
+
+    @Flag(name: .long, help: "Also evaluate teacher-forced through the decoding cache (its semantics vs the full forward).")
+    var cached = false
+
+    @Flag(name: .long, help: "With --generate: generate without the decoding cache (full forward per token).")
+    var noCache = false
+
     func validate() throws {
         if hashes != nil && fullAttention { throw ValidationError("give --hashes or --full-attention, not both") }
         if let h = hashes, h < 1 { throw ValidationError("--hashes must be at least 1") }
@@ -44,8 +53,13 @@ struct EvalCommand: ParsableCommand {
             var settings = chosen.training
             var state: TrainerState? = nil
             if FileManager.default.fileExists(atPath: model + "/trainer_state.json") {
-                state = try TrainerState.load(path: model + "/trainer_state.json")
-                if let s = state { settings.seed = s.seed }
+                let saved = try TrainerState.load(path: model + "/trainer_state.json")
+                state = saved
+                // The run's own settings (window length, evaluation set size, seed) when it was trained for this task.
+                if saved.task == task {
+                    settings = try TrainingSettings.decode(saved.settings.serialized(), file: model + "/trainer_state.json (settings)")
+                }
+                settings.seed = saved.seed
             }
             let taskData = try TaskSetup.data(
                 task: task, settings: settings, config: checkpoint.config, dataFile: data ?? state?.dataFile ?? chosen.dataPath)
@@ -55,6 +69,25 @@ struct EvalCommand: ParsableCommand {
             print("eval: \(model), \(task.rawValue), \(hashLabel(r.hashes)), \(r.sequences) sequences, \(r.targets) scored targets\(fullAttention ? "" : ", \(hashSeeds) rotation draw(s)")")
             print(String(format: "loss %.4f", r.loss))
             if task == .copy { print(String(format: "accuracy %.4f", r.metric)) } else { print(String(format: "bits_per_byte %.4f", r.metric)) }
+            if generate, case .copy(let copyTask, let evaluation) = taskData {
+                let g = try CacheEvaluation.copyGeneration(model: checkpoint, task: copyTask, sequences: evaluation, cached: !noCache)
+                print(String(format: "generation_accuracy %.4f (%@, greedy, %d symbols)", Double(g.correct) / Double(max(1, g.total)),
+                             noCache ? "no cache" : "cached", g.total))
+            }
+            if cached {
+                let sequences: [ForwardRequest]
+                var scored: (Int) -> Bool = { _ in true }
+                switch taskData {
+                case .copy(let copyTask, let evaluation):
+                    sequences = evaluation
+                    scored = { copyTask.scoredPositions.contains($0) }
+                case .text(_, _, let validation): sequences = validation
+                }
+                let t = try CacheEvaluation.teacherForcedLoss(model: checkpoint, sequences: sequences, scored: scored)
+                print(String(format: "cached_loss %.4f", t.loss))
+                if task == .copy { print(String(format: "cached_accuracy %.4f", Double(t.correct) / Double(max(1, t.total)))) }
+                else { print(String(format: "cached_bits_per_byte %.4f", t.loss / log(2.0))) }
+            }
         }
     }
 }

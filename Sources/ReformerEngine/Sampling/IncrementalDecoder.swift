@@ -21,6 +21,13 @@ public final class IncrementalDecoder {
     private var values: [[Float]]
     /// Per LSH layer: buckets [head][round][position]; empty until the cache reaches a chunk.
     private var buckets: [[[[Int32]]]]
+    /// Per LSH layer, head and round: positions in stable (bucket, position) order, and how many
+    /// positions each bucket holds — kept up to date by insertion, since a new token is always last
+    /// in its bucket.
+    private var order: [[[[Int32]]]]
+    private var bucketSizes: [[[[Int]]]]
+    /// Per LSH layer: RMS-normalised keys of the cached qk rows [length, A].
+    private var normalizedKeys: [[Float]]
     private var rotations: [[Float]]
     private let plan: BucketPlan?
 
@@ -32,6 +39,9 @@ public final class IncrementalDecoder {
         first = Array(repeating: [], count: c.layerCount)
         values = Array(repeating: [], count: c.layerCount)
         buckets = Array(repeating: [], count: c.layerCount)
+        order = Array(repeating: [], count: c.layerCount)
+        bucketSizes = Array(repeating: [], count: c.layerCount)
+        normalizedKeys = Array(repeating: [], count: c.layerCount)
         rotations = Array(repeating: [], count: c.layerCount)
         var resolved = model.bucketPlan
         if resolved == nil, c.hasLSH {
@@ -67,6 +77,9 @@ public final class IncrementalDecoder {
             let keysOrQK = c.attentionLayers[i] == .lsh ? layer.first : layer.second
             first[i] = Array(keysOrQK.prefix(T0 * A))
             values[i] = Array(layer.third.prefix(T0 * A))
+            if c.attentionLayers[i] == .lsh {
+                for p in 0..<T0 { appendNormalizedKeys(layer: i, position: p) }
+            }
         }
         length = T0
         for i in 0..<c.layerCount where c.attentionLayers[i] == .lsh && length >= c.lshChunkLength { hashAll(layer: i) }
@@ -106,6 +119,7 @@ public final class IncrementalDecoder {
             BLAS.linear(input: normed, rows: 1, inFeatures: H, weight: P.pointer(s.value), outFeatures: A, bias: nil, output: &v)
             first[i] += a
             values[i] += v
+            if c.attentionLayers[i] == .lsh { appendNormalizedKeys(layer: i, position: position) }
             if c.attentionLayers[i] == .local {
                 localAttend(layer: i, query: q, out: &attended)
             } else {
@@ -184,13 +198,16 @@ public final class IncrementalDecoder {
         for h in 0..<c.headCount {
             let qh = Array(query[(h * d)..<(h * d + d)])
             func keyAndValue(_ positions: [Int]) -> ([Float], [Float]) {
-                var k = [Float](), v = [Float]()
-                for p in positions {
-                    let u = Array(first[i][(p * A + h * d)..<(p * A + h * d + d)])
-                    var kn = [Float](repeating: 0, count: d)
-                    LSHAttention.normalizeKeys(u, srcStride: d, &kn, rows: 1, d: d)
-                    k += kn
-                    v += values[i][(p * A + h * d)..<(p * A + h * d + d)]
+                var k = [Float](repeating: 0, count: positions.count * d), v = k
+                normalizedKeys[i].withUnsafeBufferPointer { nk in
+                    values[i].withUnsafeBufferPointer { vals in
+                        for (w, p) in positions.enumerated() {
+                            for j in 0..<d {
+                                k[w * d + j] = nk[p * A + h * d + j]
+                                v[w * d + j] = vals[p * A + h * d + j]
+                            }
+                        }
+                    }
                 }
                 return (k, v)
             }
@@ -203,16 +220,19 @@ public final class IncrementalDecoder {
             }
             var outs: [[Float]] = [], lses: [Float] = []
             for r in 0..<nH {
-                let b = buckets[i][h][r]
-                // Stable sort of this round's positions by bucket; the new token is last in its bucket.
-                let order = (0..<n).sorted { (b[$0], $0) < (b[$1], $1) }
-                let slot = order.firstIndex(of: length)!
+                // This round's positions in stable (bucket, position) order; the new token was inserted
+                // last in its bucket by appendBuckets.
+                let order = self.order[i][h][r]
+                let bucket = Int(buckets[i][h][r][length])
+                var end = 0
+                for b in 0...bucket { end += bucketSizes[i][h][r][b] }
+                let slot = end - 1
                 let chunks = (n + C - 1) / C
                 let home = slot / C
                 var window: [Int] = []
                 for j in -c.lshChunksBefore...c.lshChunksAfter {
                     let ch = ((home + j) % chunks + chunks) % chunks
-                    window += order[(ch * C)..<min(n, (ch + 1) * C)]
+                    window += order[(ch * C)..<min(n, (ch + 1) * C)].map(Int.init)
                 }
                 let (k, v) = keyAndValue(window)
                 let o = attend(query: qh, keys: k, values: v, keyPositions: window.map(Int32.init), queryPosition: Int32(length), selfRule: true)
@@ -248,6 +268,8 @@ public final class IncrementalDecoder {
         guard let plan else { return }
         let n = count ?? length
         buckets[i] = (0..<c.headCount).map { _ in Array(repeating: [Int32](), count: c.hashRounds) }
+        order[i] = (0..<c.headCount).map { _ in Array(repeating: [Int32](), count: c.hashRounds) }
+        bucketSizes[i] = (0..<c.headCount).map { _ in Array(repeating: [Int](repeating: 0, count: plan.bucketCount), count: c.hashRounds) }
         for p in 0..<n { appendBuckets(layer: i, position: p, plan: plan) }
     }
 
@@ -262,8 +284,28 @@ public final class IncrementalDecoder {
                 LSHHashing.hash(qk: u, stride: d, length: 1, headSize: d, rotations: rot.baseAddress! + h * d * nH * half,
                                 rounds: nH, plan: plan, keyValid: nil, padBucket: false, rho: &rho, buckets: &bk)
             }
-            for r in 0..<nH { buckets[i][h][r].append(bk[r]) }
+            for r in 0..<nH {
+                let b = Int(bk[r])
+                buckets[i][h][r].append(bk[r])
+                var end = 0
+                for x in 0...b { end += bucketSizes[i][h][r][x] }
+                order[i][h][r].insert(Int32(p), at: end)
+                bucketSizes[i][h][r][b] += 1
+            }
         }
+    }
+
+    private func appendNormalizedKeys(layer i: Int, position p: Int) {
+        let d = c.headSize, A = c.allHeadSize
+        var row = [Float](repeating: 0, count: A)
+        first[i].withUnsafeBufferPointer { u in
+            row.withUnsafeMutableBufferPointer { out in
+                for h in 0..<c.headCount {
+                    LSHAttention.normalizeKeys(u.baseAddress! + p * A + h * d, srcStride: d, out.baseAddress! + h * d, rows: 1, d: d)
+                }
+            }
+        }
+        normalizedKeys[i] += row
     }
 }
 
