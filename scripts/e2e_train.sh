@@ -75,6 +75,44 @@ else
     fail "text training"; cat text.log
 fi
 
+# --- sampling -----------------------------------------------------------------------------------
+# The copy model continues "0 w 0" with w, with and without the cache.
+w="5 17 99 3 42 8 120 64 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23"
+for mode in "" "--no-cache"; do
+    got=$("$BIN" sample --model learn --prompt-ids "0 $w 0" --tokens 31 --temperature 0 $mode 2>&1)
+    if [ "$got" = "$w" ]; then pass "sample ${mode:-(cached)}: 0 w 0 → w"; else fail "sample ${mode:-(cached)}: got '$got'"; fi
+done
+if "$BIN" eval --model learn --task copy --generate >gen.log 2>&1 && grep -q '^generation_accuracy' gen.log; then
+    pass "eval --generate: $(grep '^generation_accuracy' gen.log)"
+else
+    fail "eval --generate"; cat gen.log
+fi
+# Streaming: the first bytes are readable while the process still runs.
+"$BIN" sample --model text --prompt "The " --tokens 300 --no-cache --seed 3 >stream.out 2>stream.err &
+spid=$!
+seen_while_running=no
+for _ in $(seq 1 400); do
+    if [ -s stream.out ] && kill -0 "$spid" 2>/dev/null; then seen_while_running=yes; break; fi
+    kill -0 "$spid" 2>/dev/null || break
+    sleep 0.01
+done
+wait "$spid"
+if [ "$seen_while_running" = yes ]; then pass "sample streams: output readable before the process ended ($(wc -c <stream.out) bytes in all)"; else fail "sample did not stream"; fi
+if grep -q "reached the model's maximum length 256" stream.err; then pass "sample stops at the maximum length: $(cat stream.err)"; else fail "no max-length line: $(cat stream.err)"; fi
+expect_error_status() {   # like expect_error below, for argument errors too (exit status non-zero, one line naming the problem)
+    local name=$1 fragment=$2; shift 2
+    "$@" >out.log 2>err.log
+    local status=$?
+    if [ "$status" -ne 0 ] && grep -qF -- "$fragment" err.log; then pass "$name: $(head -1 err.log)"; else fail "$name: exit $status, $(cat err.log)"; fi
+}
+expect_error_status "sample: empty prompt" "empty" "$BIN" sample --model text --prompt ""
+head -c 300 "$REPO/assets/text/commonplace.txt" >long-prompt.txt
+expect_error_status "sample: prompt longer than the model" "maximum length is 256" "$BIN" sample --model text --prompt-file long-prompt.txt
+expect_error_status "sample: missing checkpoint" "does not exist" "$BIN" sample --model no-such-model --prompt "x"
+expect_error_status "sample: negative temperature" "temperature" "$BIN" sample --model text --prompt "x" --temperature=-1
+expect_error_status "sample: top-p outside (0, 1]" "top-p" "$BIN" sample --model text --prompt "x" --top-p 1.5
+expect_error_status "sample: ids outside the vocabulary" "outside the vocabulary" "$BIN" sample --model learn --prompt-ids "0 128"
+
 # --- memory against depth, through the bench command (ledger figures, not timings) ----------------
 if "$BIN" bench --only memory --length 256 --depths 2 8 >bench.log 2>&1; then
     w2=$(awk '$1 == 2 && $2 == "reversible" {print $4}' bench.log); w8=$(awk '$1 == 8 && $2 == "reversible" {print $4}' bench.log)

@@ -33,6 +33,9 @@ public final class TrainingSession: @unchecked Sendable {
     private var peakBytes = 0
     private var lastActivationBytes = 0, lastAttentionBytes = 0
     private var sampleRNG: SplitMix64
+    /// Text samples stream in from a generation queue; the worker publishes what has arrived.
+    let streamed = Mutex<SamplePreview?>(nil)
+    let sampling = Mutex(false)
     private var hashTrace: HashTrace?
     private var resumeAfterExplorer = false
     private let log: (String) -> Void
@@ -217,7 +220,7 @@ public final class TrainingSession: @unchecked Sendable {
             }
             sample = p
         case .text(_, _, let validation):
-            guard let window = validation.first else { return }
+            guard let window = validation.first, !sampling.withLock({ $0 }) else { return }
             let prompt = Array(window.tokens.prefix(min(64, window.tokens.count)))
             var p = SamplePreview()
             p.kind = .text
@@ -225,19 +228,29 @@ public final class TrainingSession: @unchecked Sendable {
             p.text = Self.decode(prompt)
             p.inProgress = true
             sample = p
-            publish(force: true)
-            var generated: [Int32] = []
-            var rng = sampleRNG
-            _ = try? Generator.generate(
-                model: view, prompt: prompt, count: 96, settings: SamplingSettings(temperature: 0.8, topK: 40), rng: &rng
-            ) { token in
-                generated.append(token)
-                self.sample?.continuation = Self.decode(generated)
-                self.publish(force: false)
-                return !self.commands.contains(.quit)
+            streamed.withLock { $0 = p }
+            // Training pauses only for this copy of the weights; the continuation is generated (with
+            // the decoding cache) on another queue and streams into the Samples panel.
+            let copy = ReformerModel(config: c, parameters: model.parameters.copy(category: .other), seed: 0)
+            copy.rotationGenerator = sampleRNG
+            let seed = sampleRNG.next()
+            sampling.withLock { $0 = true }
+            let box = UnsafeSendable((copy, prompt, self))
+            DispatchQueue.global(qos: .utility).async {
+                let (model, prompt, session) = box.value
+                var rng = SplitMix64(seed: seed)
+                var generated: [Int32] = []
+                _ = try? Generator.generateCached(
+                    model: model, prompt: prompt, count: 160, settings: SamplingSettings(temperature: 0.8, topK: 40), rng: &rng
+                ) { token in
+                    generated.append(token)
+                    let text = Self.decode(generated)
+                    session.streamed.withLock { $0?.continuation = text }
+                    return !session.commands.contains(.quit)
+                }
+                session.streamed.withLock { $0?.inProgress = false }
+                session.sampling.withLock { $0 = false }
             }
-            sampleRNG = rng
-            sample?.inProgress = false
         }
         sampleRNG = SplitMix64(seed: sampleRNG.next())
     }
@@ -292,7 +305,7 @@ public final class TrainingSession: @unchecked Sendable {
         s.validationMetric = state.evaluations.map { CurvePoint(step: $0.step, value: Double($0.metric)) }
         if let capture = lastCapture { s.probe = ProbeComputer.probe(capture, config: c, selection: selection) }
         s.memory = memoryReport()
-        s.sample = sample
+        s.sample = trainer.data.kind == .text ? streamed.withLock { $0 } : sample
         s.hashTrace = hashTrace
         return s
     }
