@@ -10,6 +10,10 @@
 #   6 SIGTERM → the same; 7 Ctrl-C → the same
 #   8 NO_COLOR=1 → no SGR colour codes (bold/dim/reverse/underline only)
 #   9 TERM=dumb, a TERM without terminfo, and stdout a pipe → headless `step …` progress lines
+#  10 `explore --task copy` (standalone explorer): "Stage 1/6 · Vectors", → walks every stage by name
+#     (Enter drills from Chunking into Attention, Esc comes back), Esc quits → exit 0, terminal restored
+#  11 dashboard `h`: the explorer opens on the current batch ("Stage 1/6"), training pauses, → walks to
+#     "Stage 6/6 · Merging rounds", Esc returns to the dashboard and the counter advances again, `q` → exit 0
 # Usage: REFORMER_TUI_BIN=path/to/reformer-tui scripts/e2e_tmux.sh   (KEEP_WORK=1 keeps the folder)
 # E2E_HELP_TEXT overrides the text expected in the help overlay (default "Keys").
 set -uo pipefail
@@ -130,6 +134,41 @@ check_clean_exit() {
     [ "$(pane '#{alternate_on}')" = 0 ] || { fail "$name: alternate screen still on after $how"; ok=0; }
     if [ $ok = 1 ]; then pass "$name: $how → EXIT=0, checkpoint written, ${flags#STTY: }, alternate screen off"; else show; fi
 }
+# check_restored NAME HOW: exit 0, tty flags restored, alternate screen off (no checkpoint expected).
+check_restored() {
+    local name=$1 how=$2
+    if ! wait_for 60 '^EXIT=' -S -; then fail "$name: app still running 60 s after $how"; show; return; fi
+    local text flags ok=1
+    text=$(cap -S -)
+    flags=$(echo "$text" | grep '^STTY:')
+    echo "$text" | grep -q '^EXIT=0$' || { fail "$name: $how → $(echo "$text" | grep '^EXIT=')"; ok=0; }
+    if ! echo "$flags" | grep -qE '(^| )icanon( |$)' || ! echo "$flags" | grep -qE '(^| )echo( |$)'; then
+        fail "$name: terminal not restored after $how ($flags)"; ok=0
+    fi
+    [ "$(pane '#{alternate_on}')" = 0 ] || { fail "$name: alternate screen still on after $how"; ok=0; }
+    if [ $ok = 1 ]; then pass "$name: $how → EXIT=0, ${flags#STTY: }, alternate screen off"; else show; fi
+}
+# The explorer's stage titles, in order ("Stage k/6 · <name>" in its box title).
+STAGES=("Stage 1/6 · Vectors" "Stage 2/6 · Hashing" "Stage 3/6 · Sorting" "Stage 4/6 · Chunking"
+        "Stage 5/6 · Attention" "Stage 6/6 · Merging rounds")
+# wait_text SECONDS TEXT: until the pane shows TEXT (fixed string).
+wait_text() {
+    local deadline=$(( $(now_ms) + $1 * 1000 ))
+    until cap | grep -qF -- "$2"; do
+        [ "$(now_ms)" -ge "$deadline" ] && return 1
+        sleep 0.05
+    done
+}
+# walk_stages NAME: from stage 1, → to stage 6, each stage's title seen; returns 1 at the first miss.
+walk_stages() {
+    local name=$1 i
+    for i in 1 2 3 4 5; do
+        tmux -L "$S" send-keys -t e2e Right
+        if ! wait_text 10 "${STAGES[$i]}"; then fail "$name: → did not reach '${STAGES[$i]}'"; show; return 1; fi
+    done
+    pass "$name: → walked ${STAGES[1]} … ${STAGES[5]}"
+}
+
 # end_case: quit the app if it still runs (so it is not writing while the folder goes), stop tmux.
 end_case() {
     local pid
@@ -275,6 +314,62 @@ if [ "$status" -eq 0 ] && grep -qE '^step 30/30 ' pipe.log && ! grep -q $'\e' pi
 else
     fail "stdout a pipe: exit $status"; cat pipe.log
 fi
+
+# --- 10. standalone explorer: explore --task copy -------------------------------------------------
+if "$BIN" explore --help >/dev/null 2>&1; then
+    start_case explore -- "$BIN" explore --task copy
+    if wait_text 60 "${STAGES[0]}"; then
+        pass "explore: first screen shows '${STAGES[0]}'"
+        [ "$(pane '#{alternate_on}')" = 1 ] || fail "explore: alternate screen off while exploring"
+        if walk_stages explore; then
+            # Drill: back to Chunking, Enter → its chunk's Attention, Esc → Chunking again.
+            tmux -L "$S" send-keys -t e2e Left Left
+            if wait_text 10 "${STAGES[3]}"; then
+                tmux -L "$S" send-keys -t e2e Enter
+                if wait_text 10 "${STAGES[4]} (from Chunking"; then
+                    tmux -L "$S" send-keys -t e2e Escape
+                    if wait_text 10 "${STAGES[3]}"; then pass "explore: Enter drills from Chunking into Attention, Esc comes back"
+                    else fail "explore: Esc did not leave the drill"; show; fi
+                else
+                    fail "explore: Enter in Chunking did not drill into Attention"; show
+                fi
+            else
+                fail "explore: ← ← did not return to '${STAGES[3]}'"; show
+            fi
+        fi
+        tmux -L "$S" send-keys -t e2e Escape
+        check_restored explore "Esc"
+    else
+        fail "explore: no '${STAGES[0]}' within 60 s"; show
+    fi
+    end_case
+else
+    fail "explore: '$BIN explore --help' failed (no explore command in this binary)"
+fi
+
+# --- 11. the explorer from the dashboard: h, walk, Esc back, training resumes ---------------------
+if start_dashboard explorer; then
+    tmux -L "$S" send-keys -t e2e h
+    if wait_text 60 "${STAGES[0]}"; then
+        pass "dashboard h: the explorer opens ('${STAGES[0]}')"
+        if wait_for 10 'PAUSED'; then pass "dashboard h: training paused while exploring"; else fail "dashboard h: status line not PAUSED"; show; fi
+        walk_stages "dashboard h"
+        if cap | grep -qE "$STATUS"; then pass "dashboard h: status line stays on top in the explorer"; else fail "dashboard h: no 'step N/$STEPS' in the explorer"; show; fi
+        tmux -L "$S" send-keys -t e2e Escape
+        if wait_gone 10 'Stage [1-6]/6' && wait_for 10 'Training curves' && wait_for 10 "$STATUS"; then
+            s0=$(step_now)
+            if wait_step_above 60 "$s0"; then pass "dashboard h: Esc returns to the dashboard and training resumes (step $s0 → $(step_now))"
+            else fail "dashboard h: counter stuck at $s0 after leaving the explorer"; show; fi
+        else
+            fail "dashboard h: Esc did not return to the dashboard"; show
+        fi
+    else
+        fail "dashboard h: no '${STAGES[0]}' within 60 s of h"; show
+    fi
+    tmux -L "$S" send-keys -t e2e q
+    check_clean_exit explorer "q after exploring"
+fi
+end_case
 
 if [ "$failures" -eq 0 ]; then echo "e2e_tmux: all passed"; else echo "e2e_tmux: $failures failure(s)"; fi
 [ "$failures" -eq 0 ]

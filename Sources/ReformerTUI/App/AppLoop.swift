@@ -71,9 +71,12 @@ public final class AppLoop {
     /// Keys applied per frame at most, so a paste cannot starve drawing.
     private let keysPerFrame = 32
 
+    /// - Parameter initialState: the view state the loop starts from (e.g. with the explorer open).
     public init(backend: any TerminalBackend, store: SnapshotStore, commands: CommandQueue, theme: Theme,
+                initialState: ViewState = ViewState(),
                 render: @escaping Render = { Dashboard.render($0, $1, theme: $2, width: $3, height: $4) },
                 reduce: @escaping Reduce = { Reducer.reduce(&$0, key: $1, snapshot: $2) }) {
+        self.state = initialState
         self.backend = backend
         self.store = store
         self.commands = commands

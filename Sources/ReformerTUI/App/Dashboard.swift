@@ -1,6 +1,7 @@
 // Dashboard: the whole frame as a pure function of (snapshot, view state, theme, size) — STYLE habit 8.
 // Status line, panels, message line and key hints from DashboardLayout; the help overlay on top;
-// below 80×24 only the "Terminal too small" message.
+// below 80×24 only the "Terminal too small" message. With the hashing explorer open (h), the status
+// line stays on top and the explorer takes the body, with its own message and hint rows.
 
 import ReformerTelemetry
 
@@ -23,6 +24,11 @@ public enum Dashboard {
             return screen
         }
         StatusBar.render(snapshot, theme: theme, in: layout.status, into: &screen)
+        if let explorer = state.explorer {
+            ExplorerView.renderScreenBody(snapshot.hashTrace, explorer, tracing: snapshot.tracing, message: snapshot.message,
+                                          theme: theme, layout: layout, into: &screen)
+            return screen
+        }
         for panel in PanelID.allCases {
             guard let rect = layout.panels[panel] else { continue }
             switch panel {

@@ -11,6 +11,10 @@ public enum HelpOverlay {
     public struct Entry: Sendable, Equatable {
         public var keys: String
         public var action: String
+        public init(keys: String, action: String) {
+            self.keys = keys
+            self.action = action
+        }
     }
 
     static func section(_ name: String) -> Entry { Entry(keys: "", action: name) }
@@ -27,6 +31,7 @@ public enum HelpOverlay {
         Entry(keys: "Tab / Shift-Tab", action: "focus the next / previous panel"),
         Entry(keys: "z", action: "zoom the focused panel to the whole screen (Esc or z restores)"),
         Entry(keys: "l", action: "log scale for the loss curves"),
+        Entry(keys: "h", action: "explore the hashing of the selected layer/head"),
         Entry(keys: "? / Esc", action: "open / close this help"),
         section("Selection — in the LSH buckets and Attention chunk panels"),
         Entry(keys: "↑ / ↓  (k / j)", action: "previous / next hash round"),
@@ -46,6 +51,11 @@ public enum HelpOverlay {
 
     /// Draws the overlay centred in `area`, clearing what is beneath it.
     public static func render(theme: Theme, in area: Rect, into screen: inout Screen) {
+        render(entries: entries, title: title, theme: theme, in: area, into: &screen)
+    }
+
+    /// Draws a key list (`entries`, sections where `keys` is empty) as an overlay titled `title`.
+    public static func render(entries: [Entry], title: String, theme: Theme, in area: Rect, into screen: inout Screen) {
         let keyWidth = entries.map { Format.width($0.keys) }.max() ?? 0
         let textWidth = entries.map { $0.keys.isEmpty ? Format.width($0.action) : keyWidth + 4 + Format.width($0.action) }.max() ?? 0
         let width = min(area.width, max(textWidth + 4, Format.width(title) + 6))

@@ -15,8 +15,27 @@ import ReformerTelemetry
 /// ↑/↓ (k/j) hash round, PgUp/PgDn layer, [ / ] head, ← / → head in Buckets and chunk in Attention.
 /// Each clamps to the snapshot probe's counts and, when the selection changed, emits
 /// `.selectProbe(layer:head:round:chunk:)` so the worker computes that probe next.
+///
+/// `h` opens the hashing explorer on the selected layer/head (`.explore`); while it is open every key
+/// goes to ExplorerReducer, and closing it sends `.closeExplorer`.
 public enum Reducer {
     public static func reduce(_ state: inout ViewState, key: Key, snapshot: EngineSnapshot) -> [SessionCommand] {
+        // The explorer, while open, takes every key (its own reducer; q still quits).
+        if var explorer = state.explorer {
+            switch ExplorerReducer.reduce(&explorer, key: key, trace: snapshot.hashTrace ?? HashTrace()) {
+            case .none:
+                state.explorer = explorer
+                return []
+            case .close:
+                state.explorer = nil
+                return [.closeExplorer]
+            case .quit:
+                state.explorer = explorer
+                state.quitRequested = true
+                return [.quit]
+            }
+        }
+
         switch key {
         case .controlC, .character("q"), .character("Q"):
             state.quitRequested = true
@@ -55,6 +74,10 @@ public enum Reducer {
             state.zoomed.toggle()
         case .character("l"):
             state.logScale.toggle()
+        case .character("h"):
+            let target = explorerTarget(state, snapshot)
+            state.explorer = ExplorerState(layer: target.layer, head: target.head)
+            return [.explore(layer: target.layer, head: target.head)]
         case .up, .character("k"):
             return select(&state, snapshot) { $0.round -= 1 }
         case .down, .character("j"):
@@ -75,6 +98,22 @@ public enum Reducer {
             break   // Ctrl-L (the backend repaints), resize, others
         }
         return []
+    }
+
+    /// The layer and head `h` explores: the user's selection, else the probe's — preferring an LSH
+    /// layer over a local one the user did not pick (a picked local layer is traced as it is).
+    static func explorerTarget(_ state: ViewState, _ snapshot: EngineSnapshot) -> (layer: Int, head: Int) {
+        guard let probe = snapshot.probe else { return (state.selection?.layer ?? 0, state.selection?.head ?? 0) }
+        if let wanted = state.selection {
+            let s = clamp(wanted, to: probe)
+            return (s.layer, s.head)
+        }
+        var layer = probe.layer
+        if layer >= 0, layer < probe.layerKinds.count, probe.layerKinds[layer] == "local",
+           let lsh = probe.layerKinds.firstIndex(of: "lsh") {
+            layer = lsh
+        }
+        return (max(0, layer), max(0, probe.head))
     }
 
     /// The panel `step` places after `panel` in Tab order, wrapping.

@@ -1,5 +1,6 @@
 // ViewState: everything the UI remembers that is not engine data — focus, zoom, log scale, the help
-// overlay, and the probe selection the user asked for. Changed only by Reducer (STYLE habit 11).
+// overlay, the probe selection the user asked for, and the hashing explorer when it is open. Changed
+// only by Reducer (STYLE habit 11).
 
 import ReformerTelemetry
 
@@ -59,6 +60,8 @@ public struct ViewState: Sendable, Equatable {
     /// The probe the user asked for; nil until the first selection key (the worker's own choice shows
     /// until then). Panels render the probe the snapshot carries, and mark it while it lags this.
     public var selection: ProbeSelection?
+    /// The hashing explorer is open (h) and takes the whole body and every key; nil: the dashboard.
+    public var explorer: ExplorerState?
 
     public init() {}
 }

@@ -17,6 +17,11 @@ public enum HintBar {
         /// Higher stays longer when space runs out.
         public var priority: Int
         public var width: Int { Format.width(key) + 1 + Format.width(label) }
+        public init(key: String, label: String, priority: Int) {
+            self.key = key
+            self.label = label
+            self.priority = priority
+        }
     }
 
     /// The hints for this snapshot and view state, in display order.
@@ -46,6 +51,7 @@ public enum HintBar {
         }
         h.append(Hint(key: "z", label: state.zoomed ? "Unzoom" : "Zoom", priority: 65))
         h.append(Hint(key: "l", label: state.logScale ? "Linear" : "Log scale", priority: 30))
+        h.append(Hint(key: "h", label: "Explore", priority: 72))
         h.append(Hint(key: "?", label: "Help", priority: 98))
         h.append(Hint(key: "q", label: "Quit", priority: 100))
         return h
@@ -63,11 +69,16 @@ public enum HintBar {
     }
 
     public static func render(_ s: EngineSnapshot, _ state: ViewState, theme: Theme, in rect: Rect, into screen: inout Screen) {
+        render(hints: hints(s, state), theme: theme, in: rect, into: &screen)
+    }
+
+    /// Draws `hints` (those that fit) in one row.
+    public static func render(hints all: [Hint], theme: Theme, in rect: Rect, into screen: inout Screen) {
         guard rect.width > 0, rect.height > 0 else { return }
         var keyStyle = theme.key
         keyStyle.reverse = theme.isMono || keyStyle.reverse
         var x = rect.x
-        for (i, hint) in fitting(hints(s, state), width: rect.width).enumerated() {
+        for (i, hint) in fitting(all, width: rect.width).enumerated() {
             if i > 0 { x += 2 }
             x = screen.put(hint.key, x: x, y: rect.y, style: keyStyle, clip: rect)
             x = screen.put(" " + hint.label, x: x, y: rect.y, style: theme.text, clip: rect)
