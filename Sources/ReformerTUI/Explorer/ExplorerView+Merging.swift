@@ -107,6 +107,18 @@ extension ExplorerView {
                 : "◆ twin \(twin) seen in round\(rounds.count == 1 ? "" : "s") \(rounds.joined(separator: ", ")) · weight in the merged result \(merged.map(weight) ?? "0")"
             screen.put(Format.truncate(text, rect.width), x: rect.x, y: y, style: rounds.isEmpty ? c.theme.bad : c.twinStyle, clip: rect)
             y += 1
+            // A causal model predicting the next symbol needs the twin's successor — the symbol to
+            // copy next — more than the twin itself; a trained copy model attends there.
+            let next = twin + 1
+            if y < rect.maxY, next < p {
+                let seenIn = (0..<R).filter { c.index.attended(position: p, round: $0).contains(next) }.map { String($0 + 1) }
+                let w = c.index.mergedKeys(position: p).first { $0.position == next }?.weight
+                let line = seenIn.isEmpty
+                    ? "◇ \(next), the twin's successor (the next symbol to copy), is in no round's window"
+                    : "◇ \(next), the twin's successor (the next symbol to copy): round\(seenIn.count == 1 ? "" : "s") \(seenIn.joined(separator: ", ")) · merged weight \(w.map(weight) ?? "0")"
+                screen.put(Format.truncate(line, rect.width), x: rect.x, y: y, style: seenIn.isEmpty ? c.theme.dim : c.twinStyle, clip: rect)
+                y += 1
+            }
         }
 
         // The whole sequence: recall by number of rounds.
