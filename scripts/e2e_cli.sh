@@ -114,5 +114,10 @@ expect_error "inputs without input_ids" "noids.safetensors" "input_ids" "is miss
 expect_error "output folder does not exist" "$WORK/missing-dir/o.safetensors" -- \
     "$BIN" inspect --model "$TINY" --inputs "$IN" --out "$WORK/missing-dir/o.safetensors"
 
+# explore needs a terminal: through a pipe it says so and exits 2.
+"$BIN" explore --task copy >"$WORK/out" 2>"$WORK/err" </dev/null
+status=$?
+if [ "$status" -eq 2 ] && grep -q "needs a terminal" "$WORK/err"; then pass "explore without a terminal: exit 2, $(cat "$WORK/err")"; else fail "explore without a terminal: exit $status $(cat "$WORK/err")"; fi
+
 echo "e2e_cli: $failures failure(s)"
 [ "$failures" -eq 0 ]
