@@ -37,6 +37,7 @@ public final class TrainingSession: @unchecked Sendable {
     let streamed = Mutex<SamplePreview?>(nil)
     let sampling = Mutex(false)
     private var hashTrace: HashTrace?
+    private var tracing = false
     private var resumeAfterExplorer = false
     private let log: (String) -> Void
 
@@ -145,6 +146,9 @@ public final class TrainingSession: @unchecked Sendable {
     /// it holds that layer, else from a forward of the last batch with the current weights.
     private func explore(layer: Int, head: Int) {
         let c = trainer.model.config
+        tracing = true
+        publish(force: true)
+        defer { tracing = false }
         var capture = lastCapture
         if capture?.captured[layer] == nil, var batch = trainer.lastBatch {
             let view = ReformerModel(config: c, parameters: trainer.model.parameters, seed: 0)
@@ -307,6 +311,7 @@ public final class TrainingSession: @unchecked Sendable {
         s.memory = memoryReport()
         s.sample = trainer.data.kind == .text ? streamed.withLock { $0 } : sample
         s.hashTrace = hashTrace
+        s.tracing = tracing
         return s
     }
 
