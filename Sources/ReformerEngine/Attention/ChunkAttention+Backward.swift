@@ -9,35 +9,36 @@ extension ChunkAttention {
     /// Recomputes the weights of `attend` from the stored `lse` and accumulates
     ///   dQ[i] += Σ_w s̄_iw K_w,  dK[w] += Σ_i s̄_iw Q_i,  dV[w] += Σ_i P_iw Ō_i.
     /// `dLse` may be nil (no gradient reaches the lse, e.g. a single hash round).
-    /// `probs` [nq, nk] and `dProbs` [nk] are scratch.
+    /// `dProbs` and `dDots` [nk] are scratch.
     static func attendBackward(
         q: UnsafePointer<Float>, qPos: UnsafePointer<Int32>, nq: Int,
         k: UnsafePointer<Float>, v: UnsafePointer<Float>, kPos: UnsafePointer<Int32>, nk: Int,
         d: Int, rules: AttentionRules, lse: UnsafePointer<Float>,
         dOut: UnsafePointer<Float>, dLse: UnsafePointer<Float>?,
         dQ: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>, dV: UnsafeMutablePointer<Float>,
-        dProbs: UnsafeMutablePointer<Float>
+        dProbs: UnsafeMutablePointer<Float>, dDots: UnsafeMutablePointer<Float>
     ) {
         for i in 0..<nq {
             let qi = q + i * d, doi = dOut + i * d, dqi = dQ + i * d
             let p = qPos[i]
             let l = lse[i]
             var weighted: Float = 0   // Σ_v P_v P̄_v
-            // Pass 1: P_w and P̄_w; dV.
+            // Pass 1: P_w and P̄_w (kept in dProbs/dDots); dV. A weight that underflows to 0 adds nothing.
             for w in 0..<nk {
                 let pk = kPos[w]
                 let allowed = (rules.keyValid.map { $0[Int(pk)] != 0 } ?? true) && (!rules.causal || pk <= p)
                 var s: Float = allowed ? dot(qi, k + w * d, d) : AttentionRules.maskValue
                 let isSelf = rules.selfMask && pk == p
                 if isSelf { s = AttentionRules.selfValue }
-                let pw = expf(s - l)
+                let x = s - l
+                let pw: Float = x > expZeroBelow ? expf(x) : 0
+                if pw == 0 { dProbs[w] = 0; continue }
                 let dpw = dot(doi, v + w * d, d)
+                dDots[w] = dpw
                 dProbs[w] = (allowed && !isSelf) ? pw : -pw  // sign marks masked entries; |value| = P_w
                 weighted += pw * dpw
-                if pw != 0 {
-                    let dvw = dV + w * d
-                    for j in 0..<d { dvw[j] += pw * doi[j] }
-                }
+                let dvw = dV + w * d
+                for j in 0..<d { dvw[j] += pw * doi[j] }
             }
             let dl = dLse?[i] ?? 0
             // Pass 2: s̄_w, into dQ and dK for entries whose score came from the dot product.
@@ -45,8 +46,7 @@ extension ChunkAttention {
                 let marked = dProbs[w]
                 if marked <= 0 { continue }   // masked (constant score) or zero weight
                 let pw = marked
-                let dpw = dot(doi, v + w * d, d)
-                let ds = pw * dpw + pw * (dl - weighted)
+                let ds = pw * dDots[w] + pw * (dl - weighted)
                 if ds == 0 { continue }
                 let kw = k + w * d, dkw = dK + w * d
                 for j in 0..<d {

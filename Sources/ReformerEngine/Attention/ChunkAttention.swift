@@ -18,6 +18,10 @@ struct AttentionRules {
 }
 
 enum ChunkAttention {
+    /// expf(x) rounds to exactly 0 for every float32 x below this (e^−105 ≈ 2.5e−46 < half the
+    /// smallest subnormal), so such terms are skipped without changing any result.
+    static let expZeroBelow: Float = -105
+
     /// Dot product of two length-d vectors.
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
@@ -58,14 +62,20 @@ enum ChunkAttention {
                 row[w] = s
                 m = max(m, s)
             }
+            // exp(x) is exactly 0 in float32 for x < −105, which is where masked scores (−1e9, and
+            // −1e5 next to a real score) land: skip the call (its underflow path is slow).
             var sum: Float = 0
-            for w in 0..<nk { sum += expf(row[w] - m) }
+            for w in 0..<nk {
+                let x = row[w] - m
+                if x > Self.expZeroBelow { sum += expf(x) }
+            }
             let l = m + logf(sum)
             lse[i] = l
             let oi = out + i * d
             oi.update(repeating: 0, count: d)
             for w in 0..<nk {
-                let pw = expf(row[w] - l)
+                let x = row[w] - l
+                let pw: Float = x > Self.expZeroBelow ? expf(x) : 0
                 row[w] = pw
                 if pw == 0 { continue }
                 let vw = v + w * d

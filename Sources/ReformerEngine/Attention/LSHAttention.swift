@@ -65,7 +65,7 @@ final class AttentionGradScratch {
     let dQueries, dKeys, dValues, dOutputs: FloatBuffer   // [n_H·T, d] sorted order
     let dLse: FloatBuffer                                  // [n_H·T]
     let windowDKeys, windowDValues: FloatBuffer            // [W, d]
-    let dProbs: FloatBuffer                                // [W]
+    let dProbs, dDots: FloatBuffer                         // [W]
 
     init(slots: Int, headSize d: Int, window w: Int) {
         dQueries = FloatBuffer(count: slots * d, category: .attention)
@@ -76,6 +76,7 @@ final class AttentionGradScratch {
         windowDKeys = FloatBuffer(count: w * d, category: .attention)
         windowDValues = FloatBuffer(count: w * d, category: .attention)
         dProbs = FloatBuffer(count: max(w, 1), category: .attention)
+        dDots = FloatBuffer(count: max(w, 1), category: .attention)
     }
 }
 
