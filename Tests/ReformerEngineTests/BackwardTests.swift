@@ -71,12 +71,12 @@ func probeIndices(_ n: Int, count: Int = 40, seed: UInt64 = 1) -> [Int] {
         }
         var lse = [Float](repeating: 0, count: nq), probs = [Float](repeating: 0, count: nq * nk), out = [Float](repeating: 0, count: nq * d)
         var dq = [Float](repeating: 0, count: nq * d), dk = [Float](repeating: 0, count: nk * d), dv = dk
-        var dp = [Float](repeating: 0, count: nk), dd = dp
+        var dp = [Float](repeating: 0, count: nq * nk), dd = dp
         valid.withUnsafeBufferPointer { kv in
             let rules = AttentionRules(causal: causal, selfMask: true, keyValid: masked ? kv.baseAddress : nil)
             ChunkAttention.attend(q: q, qPos: qPos, nq: nq, k: k, v: v, kPos: kPos, nk: nk, d: d, rules: rules, probs: &probs, out: &out, lse: &lse)
             ChunkAttention.attendBackward(q: q, qPos: qPos, nq: nq, k: k, v: v, kPos: kPos, nk: nk, d: d, rules: rules, lse: lse,
-                                          dOut: wOut, dLse: wLse, dQ: &dq, dK: &dk, dV: &dv, dProbs: &dp, dDots: &dd)
+                                          dOut: wOut, dLse: wLse, dQ: &dq, dK: &dk, dV: &dv, probs: &dp, dScores: &dd)
         }
         for (name, x, g, which) in [("q", q, dq, 0), ("k", k, dk, 1), ("v", v, dv, 2)] {
             let r = FiniteDifference.check(x, analytic: g, indices: Array(0..<x.count)) { x in

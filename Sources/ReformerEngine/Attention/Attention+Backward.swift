@@ -38,7 +38,7 @@ extension LSHAttention {
                 q: queries + c * C * d, qPos: positions + c * C, nq: C,
                 k: s.windowKeys.pointer, v: s.windowValues.pointer, kPos: s.windowPositions.pointer, nk: W,
                 d: d, rules: rules, lse: lse + c * C, dOut: dOut + c * C * d, dLse: dLse.map { $0 + c * C },
-                dQ: dQ + c * C * d, dK: gs.windowDKeys.pointer, dV: gs.windowDValues.pointer, dProbs: gs.dProbs.pointer, dDots: gs.dDots.pointer)
+                dQ: dQ + c * C * d, dK: gs.windowDKeys.pointer, dV: gs.windowDValues.pointer, probs: s.probs.pointer, dScores: gs.dScores.pointer)
             for (slot, j) in (-before...after).enumerated() {
                 let src = ((c + j) % chunks + chunks) % chunks
                 let dk = dK + src * C * d, dv = dV + src * C * d
@@ -161,7 +161,7 @@ extension LSHAttention {
                 k: s.keys.pointer, v: s.values.pointer, kPos: s.queryPositions.pointer, nk: T, d: d, rules: rules,
                 lse: s.lse.pointer, dOut: gs.dOutputs.pointer + start * d, dLse: nil,
                 dQ: gs.dQueries.pointer + start * d, dK: gs.dKeys.pointer, dV: gs.dValues.pointer,
-                dProbs: gs.dProbs.pointer, dDots: gs.dDots.pointer)
+                probs: s.probs.pointer, dScores: gs.dScores.pointer)
             start += n
         }
         for t in 0..<T {

@@ -8,52 +8,47 @@ import Foundation
 extension ChunkAttention {
     /// Recomputes the weights of `attend` from the stored `lse` and accumulates
     ///   dQ[i] += Σ_w s̄_iw K_w,  dK[w] += Σ_i s̄_iw Q_i,  dV[w] += Σ_i P_iw Ō_i.
-    /// `dLse` may be nil (no gradient reaches the lse, e.g. a single hash round).
-    /// `dProbs` and `dDots` [nk] are scratch.
+    /// `dLse` may be nil (no gradient reaches the lse, e.g. a single hash round). `probs` and
+    /// `dScores` [nq, nk] are scratch. The four products run as BLAS calls on the whole block.
     static func attendBackward(
         q: UnsafePointer<Float>, qPos: UnsafePointer<Int32>, nq: Int,
         k: UnsafePointer<Float>, v: UnsafePointer<Float>, kPos: UnsafePointer<Int32>, nk: Int,
         d: Int, rules: AttentionRules, lse: UnsafePointer<Float>,
         dOut: UnsafePointer<Float>, dLse: UnsafePointer<Float>?,
         dQ: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>, dV: UnsafeMutablePointer<Float>,
-        dProbs: UnsafeMutablePointer<Float>, dDots: UnsafeMutablePointer<Float>
+        probs: UnsafeMutablePointer<Float>, dScores: UnsafeMutablePointer<Float>
     ) {
+        // P (recomputed exactly as the forward did) and P̄ = Ō·Vᵀ.
+        BLAS.gemm(.none, .transposed, m: nq, n: nk, k: d, a: q, lda: d, b: k, ldb: d, c: probs, ldc: nk)
+        BLAS.gemm(.none, .transposed, m: nq, n: nk, k: d, a: dOut, lda: d, b: v, ldb: d, c: dScores, ldc: nk)
         for i in 0..<nq {
-            let qi = q + i * d, doi = dOut + i * d, dqi = dQ + i * d
             let p = qPos[i]
             let l = lse[i]
-            var weighted: Float = 0   // Σ_v P_v P̄_v
-            // Pass 1: P_w and P̄_w (kept in dProbs/dDots); dV. A weight that underflows to 0 adds nothing.
+            let row = probs + i * nk, dRow = dScores + i * nk
+            var weighted: Float = 0   // Σ_v P_v P̄_v, over every key (masked ones included)
             for w in 0..<nk {
                 let pk = kPos[w]
                 let allowed = (rules.keyValid.map { $0[Int(pk)] != 0 } ?? true) && (!rules.causal || pk <= p)
-                var s: Float = allowed ? dot(qi, k + w * d, d) : AttentionRules.maskValue
+                var s = allowed ? row[w] : AttentionRules.maskValue
                 let isSelf = rules.selfMask && pk == p
                 if isSelf { s = AttentionRules.selfValue }
                 let x = s - l
                 let pw: Float = x > expZeroBelow ? expf(x) : 0
-                if pw == 0 { dProbs[w] = 0; continue }
-                let dpw = dot(doi, v + w * d, d)
-                dDots[w] = dpw
-                dProbs[w] = (allowed && !isSelf) ? pw : -pw  // sign marks masked entries; |value| = P_w
-                weighted += pw * dpw
-                let dvw = dV + w * d
-                for j in 0..<d { dvw[j] += pw * doi[j] }
+                row[w] = pw
+                weighted += pw * dRow[w]
+                // A replaced (masked) score is a constant: mark it so it gets no s̄.
+                if !allowed || isSelf { dRow[w] = .nan }
             }
             let dl = dLse?[i] ?? 0
-            // Pass 2: s̄_w, into dQ and dK for entries whose score came from the dot product.
             for w in 0..<nk {
-                let marked = dProbs[w]
-                if marked <= 0 { continue }   // masked (constant score) or zero weight
-                let pw = marked
-                let ds = pw * dDots[w] + pw * (dl - weighted)
-                if ds == 0 { continue }
-                let kw = k + w * d, dkw = dK + w * d
-                for j in 0..<d {
-                    dqi[j] += ds * kw[j]
-                    dkw[j] += ds * qi[j]
-                }
+                let pw = row[w]
+                let dp = dRow[w]
+                dRow[w] = dp.isNaN || pw == 0 ? 0 : pw * dp + pw * (dl - weighted)
             }
         }
+        // dQ += s̄·K, dK += s̄ᵀ·Q, dV += Pᵀ·Ō.
+        BLAS.gemm(.none, .none, m: nq, n: d, k: nk, a: dScores, lda: nk, b: k, ldb: d, beta: 1, c: dQ, ldc: d)
+        BLAS.gemm(.transposed, .none, m: nk, n: d, k: nq, a: dScores, lda: nk, b: q, ldb: d, beta: 1, c: dK, ldc: d)
+        BLAS.gemm(.transposed, .none, m: nk, n: d, k: nq, a: probs, lda: nk, b: dOut, ldb: d, beta: 1, c: dV, ldc: d)
     }
 }

@@ -48,16 +48,16 @@ enum ChunkAttention {
         d: Int, rules: AttentionRules,
         probs: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>
     ) {
+        // Raw scores of the whole block in one product: probs[i, w] = q_i · k_w.
+        BLAS.gemm(.none, .transposed, m: nq, n: nk, k: d, a: q, lda: d, b: k, ldb: d, c: probs, ldc: nk)
         for i in 0..<nq {
-            let qi = q + i * d
             let p = qPos[i]
             let row = probs + i * nk
             var m = -Float.infinity
             for w in 0..<nk {
                 let pk = kPos[w]
-                var s: Float
                 let allowed = (rules.keyValid.map { $0[Int(pk)] != 0 } ?? true) && (!rules.causal || pk <= p)
-                s = allowed ? dot(qi, k + w * d, d) : AttentionRules.maskValue
+                var s = allowed ? row[w] : AttentionRules.maskValue
                 if rules.selfMask && pk == p { s = AttentionRules.selfValue }
                 row[w] = s
                 m = max(m, s)
@@ -71,16 +71,12 @@ enum ChunkAttention {
             }
             let l = m + logf(sum)
             lse[i] = l
-            let oi = out + i * d
-            oi.update(repeating: 0, count: d)
             for w in 0..<nk {
                 let x = row[w] - l
-                let pw: Float = x > Self.expZeroBelow ? expf(x) : 0
-                row[w] = pw
-                if pw == 0 { continue }
-                let vw = v + w * d
-                for j in 0..<d { oi[j] += pw * vw[j] }
+                row[w] = x > Self.expZeroBelow ? expf(x) : 0
             }
         }
+        // out = probs · v, one product for the block.
+        BLAS.gemm(.none, .none, m: nq, n: d, k: nk, a: probs, lda: nk, b: v, ldb: d, c: out, ldc: d)
     }
 }

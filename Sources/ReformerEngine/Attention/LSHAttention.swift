@@ -56,7 +56,7 @@ final class AttentionScratch {
         sorted = LedgerBuffer(count: slots, category: .attention)
         unsort = LedgerBuffer(count: slots, category: .attention)
         counts = LedgerBuffer(count: g.rounds * bucketsPerRound + 1, category: .attention)
-        grads = backward ? AttentionGradScratch(slots: slots, headSize: d, window: w) : nil
+        grads = backward ? AttentionGradScratch(slots: slots, headSize: d, window: w, block: blockLength) : nil
     }
 }
 
@@ -65,9 +65,9 @@ final class AttentionGradScratch {
     let dQueries, dKeys, dValues, dOutputs: FloatBuffer   // [n_H·T, d] sorted order
     let dLse: FloatBuffer                                  // [n_H·T]
     let windowDKeys, windowDValues: FloatBuffer            // [W, d]
-    let dProbs, dDots: FloatBuffer                         // [W]
+    let dScores: FloatBuffer                               // [block, W]
 
-    init(slots: Int, headSize d: Int, window w: Int) {
+    init(slots: Int, headSize d: Int, window w: Int, block: Int) {
         dQueries = FloatBuffer(count: slots * d, category: .attention)
         dKeys = FloatBuffer(count: slots * d, category: .attention)
         dValues = FloatBuffer(count: slots * d, category: .attention)
@@ -75,8 +75,7 @@ final class AttentionGradScratch {
         dLse = FloatBuffer(count: slots, category: .attention)
         windowDKeys = FloatBuffer(count: w * d, category: .attention)
         windowDValues = FloatBuffer(count: w * d, category: .attention)
-        dProbs = FloatBuffer(count: max(w, 1), category: .attention)
-        dDots = FloatBuffer(count: max(w, 1), category: .attention)
+        dScores = FloatBuffer(count: max(block * w, 1), category: .attention)
     }
 }
 
