@@ -23,6 +23,10 @@ public enum Parallel {
             for j in 0..<jobs { body(j, 0) }
             return
         }
+        // Small per-job BLAS calls run in the workers themselves: keep BLAS from also fanning out.
+        let blasThreads = BLAS.threadCount
+        if blasThreads > 1 { BLAS.threadCount = 1 }
+        defer { if blasThreads > 1 { BLAS.threadCount = blasThreads } }
         DispatchQueue.concurrentPerform(iterations: w) { worker in
             var j = worker
             while j < jobs {
