@@ -14,12 +14,6 @@ APT_PACKAGES := libncurses-dev libopenblas-dev tmux
 TEST_SCRIPTS ?= scripts/e2e_cli.sh scripts/e2e_train.sh scripts/e2e_tmux.sh
 OUT_DIR := out
 
-# A non-interactive shell (CI) may lack the profile that puts the toolchain on PATH.
-ifeq ($(shell command -v $(SWIFT) 2>/dev/null),)
-ifneq ($(wildcard /opt/swift/usr/bin/swift),)
-export PATH := /opt/swift/usr/bin:$(PATH)
-endif
-endif
 
 .PHONY: all deps check-swift build run test release clean
 

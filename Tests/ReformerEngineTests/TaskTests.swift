@@ -265,8 +265,8 @@ private func rows<T>(_ values: [T], length: Int) -> [ArraySlice<T>] {
             environment: [TaskPreset.assetsEnvironmentKey: "/nonexistent/assets"],
             executablePath: "\(repositoryRoot)/.build/debug/reformer-tui", currentDirectory: repositoryRoot)
         #expect(search.found == nil && search.searched == ["/nonexistent/assets"])
-        let order = TaskPreset.locateAssets(environment: [:], executablePath: "/opt/x/.build/debug/tool", currentDirectory: "/tmp/here")
-        #expect(order.searched == ["/opt/x/assets", "/opt/assets", "/opt/x/.build/share/reformer-tui/assets", "/tmp/here/assets"])
+        let order = TaskPreset.locateAssets(environment: [:], executablePath: "/opt/x/.build/debug/tool", currentDirectory: "/srv/here")
+        #expect(order.searched == ["/opt/x/assets", "/opt/assets", "/opt/x/.build/share/reformer-tui/assets", "/srv/here/assets"])
         let fromHere = TaskPreset.locateAssets(environment: [:], executablePath: nil, currentDirectory: repositoryRoot)
         #expect(fromHere.found == "\(repositoryRoot)/assets")
     }

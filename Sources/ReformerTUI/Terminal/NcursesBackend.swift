@@ -29,7 +29,7 @@ public enum TerminalError: Error, Equatable, CustomStringConvertible {
 /// The real terminal, through ncursesw. Main thread only; one instance at a time.
 ///
 /// ```swift
-/// let backend = try NcursesBackend(mono: false, logPath: "/tmp/reformer-tui.log")
+/// let backend = try NcursesBackend(mono: false, logPath: "reformer-tui.log")
 /// defer { backend.shutdown() }
 /// backend.draw(screen)
 /// if let key = backend.readKey(timeoutMillis: 33) { … }
