@@ -11,14 +11,26 @@ import ReformerTelemetry
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks. memory: peak memory of a training step vs depth (reversible vs stored activations); dashboard: time to build and render one frame.")
+        abstract: "Benchmarks: gemm (the sgemm ceiling), train (bench-6x256 steps across lengths), memory (peak memory vs depth), sample (cached vs uncached generation), dashboard (frame cost).")
 
-    enum Benchmark: String, ExpressibleByArgument, CaseIterable { case memory, dashboard, sample }
+    enum Benchmark: String, ExpressibleByArgument, CaseIterable { case gemm, train, memory, sample, dashboard }
 
-    @Option(name: .long, help: "Which benchmark (available: memory, dashboard, sample).")
-    var only: Benchmark = .memory
+    @Option(name: .long, help: "Only this benchmark (gemm, train, memory, sample, dashboard); default: all of them.")
+    var only: Benchmark?
 
-    @Option(name: .long, help: "Sequence length of the bench-6x256 model.")
+    @Flag(name: .long, help: "Shorter runs: train at 1024 and 4096 tokens only.")
+    var quick = false
+
+    @Option(name: .long, help: "Train lengths, comma separated (default 1024,4096,16384,65536; --quick: 1024,4096).")
+    var lengths: String?
+
+    @Option(name: .long, help: "Also write one JSON record per measurement to this file.")
+    var json: String?
+
+    @Option(name: .long, help: .hidden)
+    var singleTrain: String?
+
+    @Option(name: .long, help: "Sequence length of the bench-6x256 model (memory).")
     var length = 4096
 
     @Option(name: .long, parsing: .upToNextOption, help: "Depths to measure.")
@@ -35,6 +47,33 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let singleTrain {   // child process: one training measurement
+            try runReporting { try TrainBench.child(singleTrain) }
+            return
+        }
+        if only == nil || only == .gemm || only == .train {
+            var records: [JSONValue] = []
+            try runReporting {
+                if only == nil || only == .gemm { records += try GemmBench.run() }
+                if only == nil || only == .train {
+                    let list = try lengths.map { text throws -> [Int] in
+                        try text.split(separator: ",").map { part in
+                            guard let v = Int(part.trimmingCharacters(in: .whitespaces)), v >= 128, v % 64 == 0 else {
+                                throw ReformerError(file: "--lengths", "\"\(part)\" is not a multiple of 64 of at least 128")
+                            }
+                            return v
+                        }
+                    } ?? (quick ? [1024, 4096] : [1024, 4096, 16384, 65536])
+                    records += try TrainBench.run(lengths: list, ceiling: GemmBench.lastCeiling)
+                }
+                if let json {
+                    let doc: JSONValue = .object(["machine": BenchMachine.describe(), "records": .array(records)])
+                    try AtomicFile.write([UInt8](doc.serialized()), to: json)
+                    print("bench: \(records.count) records → \(json)")
+                }
+            }
+            if only != nil { return }
+        }
         if let single {   // child process: one measurement, one machine-readable line
             let parts = single.split(separator: ":")
             guard parts.count == 2, let depth = Int(parts[0]) else { throw ValidationError("--single DEPTH:MODE") }
@@ -44,13 +83,13 @@ struct BenchCommand: ParsableCommand {
             }
             return
         }
-        if only == .dashboard {
-            try runReporting { try DashboardBench.run() }
-            return
-        }
-        if only == .sample {
+        if only == nil || only == .sample {
             try runReporting { try SampleBench.run() }
-            return
+            if only != nil { return }
+        }
+        if only == nil || only == .dashboard {
+            try runReporting { try DashboardBench.run() }
+            if only != nil { return }
         }
         try runReporting {
             print("bench memory: bench-6x256 widths (hidden 256, 4 heads × 64, ff 1024, 2 hashes, chunk 64), length \(length), batch 1")
@@ -198,5 +237,165 @@ enum SampleBench {
             }
             print(line)
         }
+    }
+}
+
+/// The machine, once per JSON file.
+enum BenchMachine {
+    static func describe() -> JSONValue {
+        var cpu = "unknown"
+        if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+           let name = line.split(separator: ":", maxSplits: 1).last {
+            cpu = name.trimmingCharacters(in: .whitespaces)
+        }
+        return .object(["cpu_model": .string(cpu), "cores": .number(Double(ProcessInfo.processInfo.activeProcessorCount)),
+                        "blas_threads": .number(Double(BLAS.threadCount))])
+    }
+
+    static func record(_ benchmark: String, config: String, length: Int, hashes: Int, tokensPerSecond: Double,
+                       secondsPerStep: Double, gflops: Double, peakRSS: Double) -> JSONValue {
+        .object(["benchmark": .string(benchmark), "config": .string(config), "seq_len": .number(Double(length)),
+                 "hashes": .number(Double(hashes)), "threads": .number(Double(ProcessInfo.processInfo.activeProcessorCount)),
+                 "tokens_per_second": .number(tokensPerSecond), "seconds_per_step": .number(secondsPerStep),
+                 "gflops": .number(gflops), "peak_rss_mib": .number(peakRSS)])
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        return s.isEmpty ? .nan : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
+    }
+}
+
+/// sgemm GFLOP/s at n = 64, 512, 2048: the ceiling the other figures are judged against.
+enum GemmBench {
+    nonisolated(unsafe) static var lastCeiling = Double.nan
+
+    /// sgemm GFLOP/s at n = 2048 (median of 5 after a warm-up), measured quietly.
+    static func ceiling() -> Double {
+        let n = 2048
+        let a = FloatBuffer(count: n * n, category: .other), b = FloatBuffer(count: n * n, category: .other)
+        let c = FloatBuffer(count: n * n, category: .other)
+        var times: [Double] = []
+        for round in 0..<6 {
+            let start = Date()
+            BLAS.gemm(.none, .none, m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, c: c.pointer, ldc: n)
+            if round > 0 { times.append(Date().timeIntervalSince(start)) }
+        }
+        return 2 * Double(n * n * n) / BenchMachine.median(times) / 1e9
+    }
+
+    static func run() throws -> [JSONValue] {
+        print("bench gemm: OpenBLAS sgemm, C[n,n] = A[n,n]·B[n,n], \(BLAS.threadCount) BLAS thread(s), median of repeats")
+        var records: [JSONValue] = []
+        for n in [64, 512, 2048] {
+            let a = FloatBuffer(count: n * n, category: .other), b = FloatBuffer(count: n * n, category: .other)
+            let c = FloatBuffer(count: n * n, category: .other)
+            for i in 0..<(n * n) { a[i] = Float(i % 7) * 0.1; b[i] = Float(i % 5) * 0.1 }
+            let reps = n <= 64 ? 2000 : n <= 512 ? 20 : 3
+            var times: [Double] = []
+            for round in 0..<6 {
+                let start = Date()
+                for _ in 0..<reps {
+                    BLAS.gemm(.none, .none, m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, c: c.pointer, ldc: n)
+                }
+                if round > 0 { times.append(Date().timeIntervalSince(start) / Double(reps)) }   // first round warms up
+            }
+            let t = BenchMachine.median(times)
+            let gflops = 2 * Double(n * n * n) / t / 1e9
+            if n == 2048 { lastCeiling = gflops }
+            print(String(format: "  n = %4d: %7.1f GFLOP/s", n, gflops))
+            records.append(BenchMachine.record("gemm", config: "sgemm n=\(n)", length: n, hashes: 0, tokensPerSecond: 0,
+                                               secondsPerStep: t, gflops: gflops, peakRSS: MemoryBench.peakRSSMiB()))
+        }
+        return records
+    }
+}
+
+/// Training steps of bench-6x256 (2 and 4 hashes, and the local/LSH alternating variant) across lengths,
+/// each configuration in a fresh process so its peak RSS is its own.
+enum TrainBench {
+    static let variants: [(name: String, hashes: Int, alternating: Bool)] = [
+        ("bench-6x256", 2, false), ("bench-6x256", 4, false), ("bench-6x256 local/lsh", 2, true)]
+
+    static func run(lengths: [Int], ceiling given: Double) throws -> [JSONValue] {
+        let ceiling = given.isFinite ? given : GemmBench.ceiling()
+        print("bench train: one training step (forward, loss, backward, AdamW), batch 1, median of 3 steps after a warm-up")
+        print("  config                  length hashes  tokens/s  s/step  model GFLOP/s  % of gemm  peak RSS")
+        var records: [JSONValue] = []
+        for length in lengths {
+            for v in variants {
+                FileHandle.standardError.write(Data("  … \(v.name) at \(length) tokens, \(v.hashes) hashes\n".utf8))
+                let r = try child(length: length, hashes: v.hashes, alternating: v.alternating)
+                let tps = Double(length) / r.seconds
+                let config = try Presets.bench6x256(length: length, hashes: v.hashes, alternating: v.alternating)
+                let gflops = tps * flopsPerToken(config) / 1e9
+                print(String(format: "  %-22@ %6d %6d %9.0f %7.2f %14.1f %9.0f%% %8.0f MiB", v.name.padding(toLength: 22, withPad: " ", startingAt: 0),
+                             length, v.hashes, tps, r.seconds, gflops, ceiling.isFinite ? 100 * gflops / ceiling : .nan, r.rss))
+                records.append(BenchMachine.record("train", config: v.name, length: length, hashes: v.hashes, tokensPerSecond: tps,
+                                                   secondsPerStep: r.seconds, gflops: gflops, peakRSS: r.rss))
+            }
+        }
+        return records
+    }
+
+    /// Model FLOPs per token of a training step: 6 × dense parameters (projections, feed-forward, LM head)
+    /// plus the attention products (scores and weights·values, forward and backward: 12·W·d per head,
+    /// round and layer) — PERFORMANCE.md's 31.5 MFLOP for bench-6x256 with 2 hashes.
+    static func flopsPerToken(_ c: ReformerConfig) -> Double {
+        let H = Double(c.hiddenSize), A = Double(c.allHeadSize), F = Double(c.feedForwardSize), V = Double(c.vocabSize)
+        var dense = 0.0
+        var attention = 0.0
+        for kind in c.attentionLayers {
+            dense += (kind == .lsh ? 2 : 3) * H * A + H * A + 2 * H * F
+            let W = Double(kind == .lsh ? c.lshChunkLength * (c.lshChunksBefore + 1 + c.lshChunksAfter)
+                                        : c.localChunkLength * (c.localChunksBefore + 1 + c.localChunksAfter))
+            attention += 12 * W * Double(c.headSize) * Double(c.headCount) * Double(kind == .lsh ? c.hashRounds : 1)
+        }
+        dense += 2 * H * V
+        return 6 * dense + attention
+    }
+
+    struct Result { var seconds: Double; var rss: Double }
+
+    static func child(length: Int, hashes: Int, alternating: Bool) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        process.arguments = ["bench", "--single-train", "\(length):\(hashes):\(alternating ? 1 : 0)"]
+        let pipe = Pipe(), errors = Pipe()
+        process.standardOutput = pipe
+        process.standardError = errors
+        try process.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let line = out.split(separator: "\n").first(where: { $0.hasPrefix("result ") }) else {
+            throw ReformerError(file: "bench train", "length \(length) failed: \(err.split(separator: "\n").first ?? "exit \(process.terminationStatus)")")
+        }
+        let v = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard v.count == 2 else { throw ReformerError(file: "bench train", "unreadable result line \(line)") }
+        return Result(seconds: v[0], rss: v[1])
+    }
+
+    /// In the child: warm-up step, then the median of three.
+    static func child(_ spec: String) throws {
+        let parts = spec.split(separator: ":").compactMap { Int($0) }
+        guard parts.count == 3 else { throw ValidationError("--single-train LENGTH:HASHES:ALTERNATING") }
+        let config = try Presets.bench6x256(length: parts[0], hashes: parts[1], alternating: parts[2] == 1)
+        let model = try ReformerModel.initialized(config: config, seed: 1)
+        let grads = ParameterSet(layout: model.parameters.layout, category: .gradients)
+        let optimizer = try AdamW(layout: model.parameters.layout, settings: AdamWSettings())
+        var rng = SplitMix64(seed: 2)
+        var times: [Double] = []
+        for step in 0..<4 {
+            let tokens = (0..<parts[0]).map { _ in Int32(rng.nextInt(below: 256)) }
+            let request = ForwardRequest(batch: 1, length: parts[0], tokens: tokens, labels: tokens.map(Int64.init))
+            let start = Date()
+            grads.zero()
+            _ = try model.lossAndGradients(request, gradients: grads)
+            optimizer.step(parameters: model.parameters, gradients: grads)
+            if step > 0 { times.append(Date().timeIntervalSince(start)) }
+        }
+        print("result \(BenchMachine.median(times)) \(MemoryBench.peakRSSMiB())")
     }
 }
