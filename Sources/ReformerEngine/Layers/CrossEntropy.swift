@@ -44,29 +44,35 @@ enum CrossEntropy {
         logitsInGradientOut g: UnsafeMutablePointer<Float>, labels: UnsafePointer<Int64>, batch B: Int, length T: Int,
         vocab V: Int, causal: Bool
     ) -> (loss: Float, counted: Int) {
-        var counted = 0
-        for b in 0..<B {
-            for t in 0..<T where target(labels: labels, row: b, position: t, length: T, causal: causal) != nil { counted += 1 }
-        }
-        var total = 0.0
+        let (loss, counted) = loss(logits: g, labels: labels, batch: B, length: T, vocab: V, causal: causal)
         let scale = counted > 0 ? 1 / Float(counted) : 0
         for b in 0..<B {
-            for t in 0..<T {
-                let row = g + (b * T + t) * V
-                guard let y = target(labels: labels, row: b, position: t, length: T, causal: causal) else {
-                    row.update(repeating: 0, count: V)
-                    continue
-                }
-                var m = -Float.infinity
-                for v in 0..<V { m = max(m, row[v]) }
-                var s = 0.0
-                for v in 0..<V { s += exp(Double(row[v] - m)) }
-                let lse = Double(m) + log(s)
-                total += lse - Double(row[y])
-                for v in 0..<V { row[v] = Float(exp(Double(row[v]) - lse)) * scale }
-                row[y] -= scale
-            }
+            gradient(logitsInGradientOut: g + b * T * V, labels: labels, row: b, positions: 0..<T,
+                     length: T, vocab: V, causal: causal, scale: scale)
         }
-        return (counted > 0 ? Float(total / Double(counted)) : .nan, counted)
+        return (loss, counted)
+    }
+
+    /// ∂loss/∂logits in place for positions `positions` of batch row `b`: `g` holds those rows'
+    /// logits [n, V]; counted positions become (softmax − onehot(target)) · scale, the others 0.
+    /// With scale = 1/N over the whole batch this is `lossAndGradient`'s gradient, one block at a time.
+    static func gradient(
+        logitsInGradientOut g: UnsafeMutablePointer<Float>, labels: UnsafePointer<Int64>, row b: Int, positions: Range<Int>,
+        length T: Int, vocab V: Int, causal: Bool, scale: Float
+    ) {
+        for (i, t) in positions.enumerated() {
+            let row = g + i * V
+            guard let y = target(labels: labels, row: b, position: t, length: T, causal: causal) else {
+                row.update(repeating: 0, count: V)
+                continue
+            }
+            var m = -Float.infinity
+            for v in 0..<V { m = max(m, row[v]) }
+            var s = 0.0
+            for v in 0..<V { s += exp(Double(row[v] - m)) }
+            let lse = Double(m) + log(s)
+            for v in 0..<V { row[v] = Float(exp(Double(row[v]) - lse)) * scale }
+            row[y] -= scale
+        }
     }
 }

@@ -13,6 +13,14 @@ extension ReformerModel {
     public func lossAndGradients(
         _ request: ForwardRequest, gradients G: ParameterSet, storeActivations: Bool = false, probe: ProbeCapture? = nil
     ) throws(ReformerError) -> ForwardResult {
+        try lossAndGradients(request, gradients: G, storeActivations: storeActivations, probe: probe, headRows: 2048)
+    }
+
+    /// `headRows`: positions per block of the final LayerNorm / LM head / loss (any value gives the
+    /// same result up to float summation order; tests compare small blocks with one block).
+    func lossAndGradients(
+        _ request: ForwardRequest, gradients G: ParameterSet, storeActivations: Bool, probe: ProbeCapture?, headRows: Int
+    ) throws(ReformerError) -> ForwardResult {
         let c = config
         guard let labels = request.labels else {
             throw ReformerError(file: "labels", "are required to compute gradients")
@@ -48,56 +56,77 @@ extension ReformerModel {
                 traces.append(trace)
             }
         }
-        let concat = FloatBuffer(count: rows * 2 * H, category: .activations)
-        for r in 0..<rows {
-            (concat.pointer + r * 2 * H).update(from: x1.pointer + r * H, count: H)
-            (concat.pointer + r * 2 * H + H).update(from: x2.pointer + r * H, count: H)
-        }
-        let z = FloatBuffer(count: rows * 2 * H, category: .activations)
-        let zMean = FloatBuffer(count: rows, category: .activations), zRstd = FloatBuffer(count: rows, category: .activations)
-        LayerNorm.forward(
-            input: concat.pointer, output: z.pointer, rows: rows, width: 2 * H,
-            weight: P.pointer(P.layout.finalNormWeight), bias: P.pointer(P.layout.finalNormBias), eps: c.layerNormEps,
-            mean: zMean.pointer, rstd: zRstd.pointer)
+        // Final LayerNorm, LM head and cross-entropy, a block of rows at a time so that only
+        // [headRows, 2H] and [headRows, V] pieces are live next to (Y1, Y2): pass 1 computes the
+        // logits (returned) and the loss; pass 2, only for a finite loss, recomputes each block's
+        // LayerNorm and walks it back into (dY1, dY2).
+        let piece = max(1, min(headRows, T0))
+        let concat = FloatBuffer(count: piece * 2 * H, category: .activations)
+        let z = FloatBuffer(count: piece * 2 * H, category: .activations)
+        let zMean = FloatBuffer(count: piece, category: .activations), zRstd = FloatBuffer(count: piece, category: .activations)
         let logits = FloatBuffer(count: B * T0 * V, category: .activations)
-        for b in 0..<B {
-            BLAS.linear(
-                input: z.pointer + b * T * 2 * H, rows: T0, inFeatures: 2 * H, weight: P.pointer(P.layout.lmWeight),
-                outFeatures: V, bias: P.pointer(P.layout.lmBias), output: logits.pointer + b * T0 * V)
+        /// LayerNorm of rows [start, start + n) of batch row b into `z` (statistics kept).
+        func normalizeBlock(b: Int, start: Int, n: Int) {
+            for i in 0..<n {
+                let r = b * T + start + i
+                (concat.pointer + i * 2 * H).update(from: x1.pointer + r * H, count: H)
+                (concat.pointer + i * 2 * H + H).update(from: x2.pointer + r * H, count: H)
+            }
+            LayerNorm.forward(
+                input: concat.pointer, output: z.pointer, rows: n, width: 2 * H,
+                weight: P.pointer(P.layout.finalNormWeight), bias: P.pointer(P.layout.finalNormBias), eps: c.layerNormEps,
+                mean: zMean.pointer, rstd: zRstd.pointer)
         }
-
-        // Loss and its gradient with respect to the logits (in place of the logits' copy).
-        let dLogits = FloatBuffer(count: B * T0 * V, category: .activations)
-        dLogits.pointer.update(from: logits.pointer, count: B * T0 * V)
+        for b in 0..<B {
+            for start in stride(from: 0, to: T0, by: piece) {
+                let n = min(piece, T0 - start)
+                normalizeBlock(b: b, start: start, n: n)
+                BLAS.linear(
+                    input: z.pointer, rows: n, inFeatures: 2 * H, weight: P.pointer(P.layout.lmWeight),
+                    outFeatures: V, bias: P.pointer(P.layout.lmBias), output: logits.pointer + (b * T0 + start) * V)
+            }
+        }
         let (loss, counted) = labels.withUnsafeBufferPointer { lb in
-            CrossEntropy.lossAndGradient(logitsInGradientOut: dLogits.pointer, labels: lb.baseAddress!, batch: B,
-                                         length: T0, vocab: V, causal: c.causalLoss)
+            CrossEntropy.loss(logits: logits.pointer, labels: lb.baseAddress!, batch: B, length: T0, vocab: V, causal: c.causalLoss)
         }
         guard loss.isFinite else {
             // No gradients for a non-finite loss: the caller sees `loss` and decides (the trainer stops).
             return ForwardResult(paddedLength: T, logits: logits.toArray(), loss: loss, countedTargets: counted, hidden: [], lshLayers: traces)
         }
 
-        // LM head and final LayerNorm.
-        let dZ = FloatBuffer(count: rows * 2 * H, category: .activations)
-        for b in 0..<B {
-            let dl = dLogits.pointer + b * T0 * V
-            BLAS.gemm(.none, .none, m: T0, n: 2 * H, k: V, a: dl, lda: V, b: P.pointer(P.layout.lmWeight), ldb: 2 * H,
-                      c: dZ.pointer + b * T * 2 * H, ldc: 2 * H)
-            BLAS.gemm(.transposed, .none, m: V, n: 2 * H, k: T0, a: dl, lda: V, b: z.pointer + b * T * 2 * H, ldb: 2 * H,
-                      beta: 1, c: G.pointer(P.layout.lmWeight), ldc: 2 * H)
-            addColumnSums(dl, rows: T0, width: V, into: G.pointer(P.layout.lmBias))
-        }
-        let dConcat = FloatBuffer(count: rows * 2 * H, category: .activations)
-        LayerNorm.backward(
-            input: concat.pointer, dOutput: dZ.pointer, dInput: dConcat.pointer, rows: rows, width: 2 * H,
-            weight: P.pointer(P.layout.finalNormWeight), mean: zMean.pointer, rstd: zRstd.pointer,
-            dWeight: G.pointer(P.layout.finalNormWeight), dBias: G.pointer(P.layout.finalNormBias))
+        // Loss → logits → LM head → final LayerNorm → (dY1, dY2), block by block (padding rows stay 0).
+        let dLogits = FloatBuffer(count: piece * V, category: .activations)
+        let dZ = FloatBuffer(count: piece * 2 * H, category: .activations)
+        let dConcat = FloatBuffer(count: piece * 2 * H, category: .activations)
         let dx1 = FloatBuffer(count: rows * H, category: .activations)
         let dx2 = FloatBuffer(count: rows * H, category: .activations)
-        for r in 0..<rows {
-            (dx1.pointer + r * H).update(from: dConcat.pointer + r * 2 * H, count: H)
-            (dx2.pointer + r * H).update(from: dConcat.pointer + r * 2 * H + H, count: H)
+        let scale = counted > 0 ? 1 / Float(counted) : 0
+        for b in 0..<B {
+            for start in stride(from: 0, to: T0, by: piece) {
+                let n = min(piece, T0 - start)
+                normalizeBlock(b: b, start: start, n: n)
+                dLogits.pointer.update(from: logits.pointer + (b * T0 + start) * V, count: n * V)
+                labels.withUnsafeBufferPointer { lb in
+                    CrossEntropy.gradient(
+                        logitsInGradientOut: dLogits.pointer, labels: lb.baseAddress!, row: b, positions: start..<(start + n),
+                        length: T0, vocab: V, causal: c.causalLoss, scale: scale)
+                }
+                BLAS.gemm(.none, .none, m: n, n: 2 * H, k: V, a: dLogits.pointer, lda: V, b: P.pointer(P.layout.lmWeight), ldb: 2 * H,
+                          c: dZ.pointer, ldc: 2 * H)
+                BLAS.gemm(.transposed, .none, m: V, n: 2 * H, k: n, a: dLogits.pointer, lda: V, b: z.pointer, ldb: 2 * H,
+                          beta: 1, c: G.pointer(P.layout.lmWeight), ldc: 2 * H)
+                addColumnSums(dLogits.pointer, rows: n, width: V, into: G.pointer(P.layout.lmBias))
+                dConcat.pointer.update(repeating: 0, count: n * 2 * H)
+                LayerNorm.backward(
+                    input: concat.pointer, dOutput: dZ.pointer, dInput: dConcat.pointer, rows: n, width: 2 * H,
+                    weight: P.pointer(P.layout.finalNormWeight), mean: zMean.pointer, rstd: zRstd.pointer,
+                    dWeight: G.pointer(P.layout.finalNormWeight), dBias: G.pointer(P.layout.finalNormBias))
+                for i in 0..<n {
+                    let r = b * T + start + i
+                    (dx1.pointer + r * H).update(from: dConcat.pointer + i * 2 * H, count: H)
+                    (dx2.pointer + r * H).update(from: dConcat.pointer + i * 2 * H + H, count: H)
+                }
+            }
         }
 
         // The stack, top to bottom.

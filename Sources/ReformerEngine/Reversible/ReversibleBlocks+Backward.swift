@@ -17,7 +17,7 @@ final class TrainingBuffers {
         rstd = FloatBuffer(count: rows, category: .activations)
         dNormed = FloatBuffer(count: rows * H, category: .activations)
         dProjA = FloatBuffer(count: rows * A, category: .activations)
-        dProjB = FloatBuffer(count: rows * A, category: .activations)
+        dProjB = FloatBuffer(count: c.hasLocal ? rows * A : 0, category: .activations)
         dProjV = FloatBuffer(count: rows * A, category: .activations)
         dAttended = FloatBuffer(count: rows * A, category: .activations)
         ffPre = FloatBuffer(count: ffRows * F, category: .activations)

@@ -45,7 +45,8 @@ final class LayerContext {
         let H = c.hiddenSize, A = c.allHeadSize
         normed = FloatBuffer(count: rows * H, category: .activations)
         projA = FloatBuffer(count: rows * A, category: .activations)
-        projB = FloatBuffer(count: rows * A, category: .activations)
+        // Keys of local layers only (LSH layers share QK): an all-LSH model needs no key buffer.
+        projB = FloatBuffer(count: c.hasLocal ? rows * A : 0, category: .activations)
         projV = FloatBuffer(count: rows * A, category: .activations)
         attended = FloatBuffer(count: rows * A, category: .activations)
         ffRows = min(rows, c.feedForwardChunkSize > 0 ? c.feedForwardChunkSize : 1024)
