@@ -116,6 +116,47 @@ func engineHead(_ x: NaiveLSHInput, fixedBuckets: [Int32]? = nil, full: Bool = f
         #expect(miss == nil, "\(miss?.description ?? "")")
     }
 
+    /// Causal full attention multiplies each query block against its causal prefix only: several
+    /// blocks (the last one partial), with and without padding, against the twin and against the
+    /// same blocks multiplied by all T keys (what the kernel did before the trim).
+    @Test(arguments: [false, true])
+    func causalFullAttentionOnThePrefixEqualsAllKeys(_ masked: Bool) {
+        let x = randomInput(LSHCase(length: 200, headSize: 8, causal: true, masked: masked), seed: 5)
+        let fast = engineHead(x, full: true)
+        var miss = Approx.check(fast.out, NaiveLSH.full(x), atol: 2e-5, rtol: 1e-5)
+        #expect(miss == nil, "twin: \(miss?.description ?? "")")
+
+        let T = x.length, d = x.headSize
+        let g = AttentionGeometry(batch: 1, length: T, heads: 1, headSize: d, chunkLength: T,
+                                  chunksBefore: 0, chunksAfter: 0, causal: true)
+        let s = AttentionScratch(geometry: g, rotationHalf: 0, bucketsPerRound: 0, fullKeys: true)
+        #expect(s.blockLength < T / 3, "the test needs several query blocks")
+        let valid: [UInt8] = (x.mask ?? Array(repeating: 1, count: T)).map { UInt8($0) }
+        var allKeys = [Float](repeating: 0, count: T * d)
+        for t in 0..<T {
+            for j in 0..<d { s.queries[t * d + j] = x.qk[t * d + j]; s.values[t * d + j] = x.value[t * d + j] }
+            s.queryPositions[t] = Int32(t)
+        }
+        do {
+            valid.withUnsafeBufferPointer { kv in
+                LSHAttention.normalizeKeys(s.queries.pointer, srcStride: d, s.keys.pointer, rows: T, d: d)
+                let rules = AttentionRules(causal: true, selfMask: true, keyValid: x.mask == nil ? nil : kv.baseAddress)
+                var start = 0
+                while start < T {
+                    let n = min(s.blockLength, T - start)
+                    ChunkAttention.attend(
+                        q: s.queries.pointer + start * d, qPos: s.queryPositions.pointer + start, nq: n,
+                        k: s.keys.pointer, v: s.values.pointer, kPos: s.queryPositions.pointer, nk: T, d: d, rules: rules,
+                        probs: s.probs.pointer, out: s.outputs.pointer, lse: s.lse.pointer)
+                    for i in 0..<(n * d) { allKeys[start * d + i] = s.outputs[i] }
+                    start += n
+                }
+            }
+        }
+        miss = Approx.check(fast.out, allKeys, atol: 1e-6, rtol: 1e-6)
+        #expect(miss == nil, "all keys: \(miss?.description ?? "")")
+    }
+
     @Test func causalOutputsIgnoreTheFutureWithBucketsFixed() {
         let c = LSHCase(length: 48, headSize: 8, rounds: 2, factors: [4], chunk: 8, before: 1, after: 0, causal: true)
         var x = randomInput(c, seed: 11)

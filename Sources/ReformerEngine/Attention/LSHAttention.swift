@@ -218,18 +218,27 @@ enum LSHAttention {
     }
 
     /// Blocks of queries against all T keys; results written to `out` rows with `outStride`.
+    /// `positions` must be 0..<T in order (queries and keys in sequence order).
+    ///
+    /// Causal with the self rule (full shared-QK attention): a block only multiplies against the
+    /// causal prefix, keys 0 … its last query. The keys after it are masked (−1e9) for every query
+    /// of the block, and each row's own key scores −1e5 at least, so those keys' weights are exactly
+    /// 0 and the maximum and the sum of the softmax do not change: the results are the same, for
+    /// about half the work. Without the self rule (local short path) a row whose visible keys are all
+    /// masked spreads its weight over every key, so that path keeps all T keys.
     static func attendAll(
         length T: Int, d: Int, queries: UnsafePointer<Float>, keys: UnsafePointer<Float>,
         values: UnsafePointer<Float>, positions: UnsafePointer<Int32>, rules: AttentionRules,
         scratch s: AttentionScratch, out: UnsafeMutablePointer<Float>, outStride: Int
     ) {
         let block = s.blockLength
+        let causalPrefix = rules.causal && rules.selfMask
         var start = 0
         while start < T {
             let n = min(block, T - start)
             ChunkAttention.attend(
                 q: queries + start * d, qPos: positions + start, nq: n,
-                k: keys, v: values, kPos: positions, nk: T, d: d, rules: rules,
+                k: keys, v: values, kPos: positions, nk: causalPrefix ? start + n : T, d: d, rules: rules,
                 probs: s.probs.pointer, out: s.outputs.pointer, lse: s.lse.pointer)
             for i in 0..<n { (out + (start + i) * outStride).update(from: s.outputs.pointer + i * d, count: d) }
             start += n
