@@ -40,6 +40,8 @@ public struct EngineSnapshot: Sendable, Equatable {
     public var hashTrace: HashTrace?
     /// The worker is computing a trace.
     public var tracing = false
+    /// The Table 2 experiment this run belongs to (`reformer-tui experiment copy`); nil for `train`.
+    public var experiment: ExperimentProgress?
 
     public init() {}
 }

@@ -1,6 +1,6 @@
-// TaskPreset+Embedded: verbatim copies of assets/presets/{copy,text}/{config,train}.json, so an installed
-// binary finds its presets with no assets folder. TaskTests checks them byte for byte against the files:
-// edit the file in assets/ and paste it here between the delimiters (each literal ends with its newline).
+// TaskPreset+Embedded: verbatim copies of assets/presets/{copy,copy-hard,text}/{config,train}.json, so an installed
+// binary finds its presets with no assets folder. TaskTests checks them byte for byte against the files;
+// after editing a file in assets/, regenerate this one with `python3 scripts/embed_presets.py`.
 
 enum EmbeddedPresets {
     struct Files: Sendable {
@@ -68,6 +68,71 @@ enum EmbeddedPresets {
   "eval_sequences": 256,
   "eval_batches": 8,
   "checkpoint_every": 200,
+  "log_every_seconds": 1.0,
+  "seed": 0
+}
+
+"""#
+        ),
+        "copy-hard": Files(
+            config: #"""
+{
+  "architectures": ["ReformerModelWithLMHead"],
+  "model_type": "reformer",
+  "is_decoder": true,
+  "attn_layers": ["lsh"],
+  "hidden_size": 64,
+  "feed_forward_size": 64,
+  "num_attention_heads": 4,
+  "attention_head_size": 16,
+  "hidden_act": "relu",
+  "vocab_size": 128,
+  "pad_token_id": 0,
+  "eos_token_id": null,
+  "max_position_embeddings": 256,
+  "axial_pos_embds": false,
+  "axial_pos_shape": [16, 16],
+  "axial_pos_embds_dim": [32, 32],
+  "axial_norm_std": 1.0,
+  "lsh_attn_chunk_length": 16,
+  "lsh_num_chunks_before": 1,
+  "lsh_num_chunks_after": 0,
+  "local_attn_chunk_length": 16,
+  "local_num_chunks_before": 1,
+  "local_num_chunks_after": 0,
+  "num_buckets": 32,
+  "num_hashes": 4,
+  "hash_seed": null,
+  "hidden_dropout_prob": 0.0,
+  "lsh_attention_probs_dropout_prob": 0.0,
+  "local_attention_probs_dropout_prob": 0.0,
+  "initializer_range": 0.02,
+  "layer_norm_eps": 1e-12,
+  "chunk_size_feed_forward": 0,
+  "chunk_size_lm_head": 0,
+  "tie_word_embeddings": false
+}
+
+"""#,
+            training: #"""
+{
+  "task": "copy",
+  "copy": { "word_length": 127 },
+  "steps": 3000,
+  "batch_size": 32,
+  "learning_rate": 0.001,
+  "warmup_steps": 200,
+  "schedule": "constant",
+  "min_learning_rate": 0.0,
+  "beta1": 0.9,
+  "beta2": 0.98,
+  "epsilon": 1e-9,
+  "weight_decay": 0.0,
+  "clip_norm": null,
+  "eval_every": 250,
+  "eval_sequences": 256,
+  "eval_batches": 8,
+  "checkpoint_every": 250,
   "log_every_seconds": 1.0,
   "seed": 0
 }

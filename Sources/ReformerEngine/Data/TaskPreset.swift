@@ -13,7 +13,7 @@ import Foundation
 /// ```
 public struct TaskPreset: Sendable, Equatable {
     /// The presets shipped in assets/presets (and built into the binary).
-    public static let shippedNames = ["copy", "text"]
+    public static let shippedNames = ["copy", "copy-hard", "text"]
     /// Environment variable naming an assets folder; when set, it is the only place searched.
     public static let assetsEnvironmentKey = "REFORMER_TUI_ASSETS"
 

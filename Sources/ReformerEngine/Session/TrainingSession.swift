@@ -40,6 +40,13 @@ public final class TrainingSession: @unchecked Sendable {
     private var tracing = false
     private var resumeAfterExplorer = false
     private let log: (String) -> Void
+    /// Return from `run` as soon as the trainer has finished (after its final checkpoint) instead of
+    /// staying up until `.quit` — the experiment runner trains one model after another this way.
+    public var finishWhenDone = false
+    /// Adds to every snapshot before it is published (the experiment runner's grid and ETAs).
+    public var decorate: ((inout EngineSnapshot) -> Void)?
+    /// `run` returned because `.quit` arrived (after saving the checkpoint).
+    public private(set) var quitReceived = false
 
     /// `log` receives the same progress lines headless training prints (the CLI sends them to the
     /// log file while the UI is up).
@@ -87,6 +94,10 @@ public final class TrainingSession: @unchecked Sendable {
                 publish(force: true)
             }
             if quit { break }
+            if finishWhenDone && trainer.isFinished {
+                done.store(true, ordering: .releasing)
+                return
+            }
             let shouldStep = (runState == .running) || (runState == .paused && pendingSteps > 0)
             if !shouldStep || trainer.isFinished {
                 if pendingSteps > 0 && trainer.isFinished { pendingSteps = 0 }
@@ -109,6 +120,7 @@ public final class TrainingSession: @unchecked Sendable {
                 return
             }
         }
+        quitReceived = true
         runState = .stopping
         publish(force: true)
         saveCheckpoint()
@@ -136,7 +148,7 @@ public final class TrainingSession: @unchecked Sendable {
         if s.checkpointEvery > 0 && r.step % s.checkpointEvery == 0 || trainer.isFinished { saveCheckpoint() }
         if trainer.isFinished {
             runState = .finished
-            message = "finished \(r.step) steps — press q to quit"
+            message = finishWhenDone ? "finished \(r.step) steps" : "finished \(r.step) steps — press q to quit"
             log("done: \(r.step) steps; checkpoint \(directory)")
         }
         publish(force: trainer.isFinished)
@@ -312,6 +324,7 @@ public final class TrainingSession: @unchecked Sendable {
         s.sample = trainer.data.kind == .text ? streamed.withLock { $0 } : sample
         s.hashTrace = hashTrace
         s.tracing = tracing
+        decorate?(&s)
         return s
     }
 
