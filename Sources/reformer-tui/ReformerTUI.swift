@@ -12,7 +12,7 @@ struct ReformerTUICommand: ParsableCommand {
         abstract: "A Reformer (Kitaev et al., 2020) engine you can watch, inspect and check against HuggingFace.",
         discussion: "With no arguments: the live dashboard, training the copy preset from a fresh seed.",
         subcommands: [TrainCommand.self, EvalCommand.self, SampleCommand.self, ExploreCommand.self, InspectCommand.self, CompareCommand.self, InitCommand.self,
-                      BenchCommand.self, DemoCommand.self]
+                      BenchCommand.self, ExperimentCommand.self, DemoCommand.self]
     )
 
     /// No arguments: train the default copy preset from a fresh seed (dashboard on a terminal).

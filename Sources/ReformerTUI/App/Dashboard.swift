@@ -1,7 +1,8 @@
 // Dashboard: the whole frame as a pure function of (snapshot, view state, theme, size) — STYLE habit 8.
 // Status line, panels, message line and key hints from DashboardLayout; the help overlay on top;
 // below 80×24 only the "Terminal too small" message. With the hashing explorer open (h), the status
-// line stays on top and the explorer takes the body, with its own message and hint rows.
+// line stays on top and the explorer takes the body, with its own message and hint rows. A snapshot of
+// the Table 2 experiment gets ExperimentView's body (grid, progress, curves).
 
 import ReformerTelemetry
 
@@ -24,6 +25,10 @@ public enum Dashboard {
             return screen
         }
         StatusBar.render(snapshot, theme: theme, in: layout.status, into: &screen)
+        if let experiment = snapshot.experiment {
+            ExperimentView.renderBody(snapshot, experiment, state, theme: theme, layout: layout, into: &screen)
+            return screen
+        }
         if let explorer = state.explorer {
             ExplorerView.renderScreenBody(snapshot.hashTrace, explorer, tracing: snapshot.tracing, message: snapshot.message,
                                           theme: theme, layout: layout, into: &screen)

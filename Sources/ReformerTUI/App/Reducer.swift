@@ -20,6 +20,8 @@ import ReformerTelemetry
 /// goes to ExplorerReducer, and closing it sends `.closeExplorer`.
 public enum Reducer {
     public static func reduce(_ state: inout ViewState, key: Key, snapshot: EngineSnapshot) -> [SessionCommand] {
+        // The Table 2 experiment has its own, smaller key set.
+        if snapshot.experiment != nil { return ExperimentView.reduce(&state, key: key) }
         // The explorer, while open, takes every key (its own reducer; q still quits).
         if var explorer = state.explorer {
             switch ExplorerReducer.reduce(&explorer, key: key, trace: snapshot.hashTrace ?? HashTrace()) {
