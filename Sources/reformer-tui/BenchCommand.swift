@@ -1,6 +1,8 @@
-// `reformer-tui bench`: measurements a user checks before choosing an engine. So far: `memory` —
-// peak memory of one training step against depth, reversible (the Reformer) against the same
-// network keeping every layer's activations, from the engine's ledger and from the process RSS.
+// `reformer-tui bench`: measurements a user checks before choosing an engine — gemm (the sgemm
+// ceiling), train (bench-6x256 steps across lengths), attention (SPEED-S, the paper's speed figure),
+// memory (MEM-S: peak memory against depth for a standard, a reversible and a Reformer stack; then
+// bench-6x256 reversible against stored activations per depth), sample and dashboard. Measurements
+// that report a peak RSS run in a fresh child process (this binary with a hidden --single-… option).
 
 import ArgumentParser
 import Foundation
@@ -11,17 +13,17 @@ import ReformerTelemetry
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: gemm (the sgemm ceiling), train (bench-6x256 steps across lengths), memory (peak memory vs depth), sample (cached vs uncached generation), dashboard (frame cost).")
+        abstract: "Benchmarks: gemm (the sgemm ceiling), train (bench-6x256 steps across lengths), attention (SPEED-S: full vs LSH at fixed tokens per step), memory (MEM-S peak memory vs depth; bench-6x256 per depth), sample (cached vs uncached generation), dashboard (frame cost).")
 
-    enum Benchmark: String, ExpressibleByArgument, CaseIterable { case gemm, train, memory, sample, dashboard }
+    enum Benchmark: String, ExpressibleByArgument, CaseIterable { case gemm, train, attention, memory, sample, dashboard }
 
-    @Option(name: .long, help: "Only this benchmark (gemm, train, memory, sample, dashboard); default: all of them.")
+    @Option(name: .long, help: "Only this benchmark (gemm, train, attention, memory, sample, dashboard); default: all of them.")
     var only: Benchmark?
 
-    @Flag(name: .long, help: "Shorter runs: train at 1024 and 4096 tokens only.")
+    @Flag(name: .long, help: "Shorter runs: train at 1024 and 4096 tokens only; attention: median of 3 instead of 5.")
     var quick = false
 
-    @Option(name: .long, help: "Train lengths, comma separated (default 1024,4096,16384,65536; --quick: 1024,4096).")
+    @Option(name: .long, help: "Lengths, comma separated, for train (default 1024,4096,16384,65536; --quick: 1024,4096) and attention (default 256,512,1024,2048,4096,8192; each must divide the 8192 tokens per step).")
     var lengths: String?
 
     @Option(name: .long, help: "Also write one JSON record per measurement to this file.")
@@ -30,13 +32,29 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: .hidden)
     var singleTrain: String?
 
-    @Option(name: .long, help: "Sequence length of the bench-6x256 model (memory).")
+    @Option(name: .long, help: .hidden)
+    var singleAttention: String?
+
+    @Option(name: .long, help: .hidden)
+    var singleMems: String?
+
+    /// Smaller SPEED-S grids for smoke tests (the protocol is 8192).
+    @Option(name: .long, help: .hidden)
+    var tokensPerStep = 8192
+
+    @Option(name: .long, help: "Sequence length of MEM-S (memory, part 1).")
+    var memsLength = 2048
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Layer counts of MEM-S (memory, part 1).")
+    var memsLayers: [Int] = [1, 2, 4, 8]
+
+    @Option(name: .long, help: "Sequence length of the bench-6x256 depth table (memory, part 2).")
     var length = 4096
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Depths to measure.")
+    @Option(name: .long, parsing: .upToNextOption, help: "Depths of the bench-6x256 table (memory, part 2).")
     var depths: [Int] = [2, 4, 8, 16]
 
-    @Flag(name: .long, help: "Only the reversible stack (skip the stored-activation twin).")
+    @Flag(name: .long, help: "bench-6x256 table: only the reversible stack (skip the stored-activation twin).")
     var reversibleOnly = false
 
     @Option(name: .long, help: .hidden)
@@ -44,37 +62,39 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         if depths.isEmpty || depths.contains(where: { $0 < 1 || $0 > 64 }) { throw ValidationError("--depths must be between 1 and 64") }
+        if memsLayers.count < 2 || memsLayers.contains(where: { $0 < 1 || $0 > 64 }) {
+            throw ValidationError("--mems-layers needs at least two layer counts between 1 and 64")
+        }
+        if memsLength < 128 || memsLength % 64 != 0 { throw ValidationError("--mems-length must be a multiple of 64 of at least 128") }
+        if tokensPerStep < 128 || tokensPerStep % 64 != 0 { throw ValidationError("--tokens-per-step must be a multiple of 64 of at least 128") }
+    }
+
+    func parsedLengths() throws -> [Int]? {
+        try lengths.map { text throws -> [Int] in
+            try text.split(separator: ",").map { part in
+                guard let v = Int(part.trimmingCharacters(in: .whitespaces)), v >= 128, v % 64 == 0 else {
+                    throw ReformerError(file: "--lengths", "\"\(part)\" is not a multiple of 64 of at least 128")
+                }
+                return v
+            }
+        }
     }
 
     func run() throws {
-        if let singleTrain {   // child process: one training measurement
+        // Child processes: one measurement each, one machine-readable `result …` line.
+        if let singleTrain {
             try runReporting { try TrainBench.child(singleTrain) }
             return
         }
-        if only == nil || only == .gemm || only == .train {
-            var records: [JSONValue] = []
-            try runReporting {
-                if only == nil || only == .gemm { records += try GemmBench.run() }
-                if only == nil || only == .train {
-                    let list = try lengths.map { text throws -> [Int] in
-                        try text.split(separator: ",").map { part in
-                            guard let v = Int(part.trimmingCharacters(in: .whitespaces)), v >= 128, v % 64 == 0 else {
-                                throw ReformerError(file: "--lengths", "\"\(part)\" is not a multiple of 64 of at least 128")
-                            }
-                            return v
-                        }
-                    } ?? (quick ? [1024, 4096] : [1024, 4096, 16384, 65536])
-                    records += try TrainBench.run(lengths: list, ceiling: GemmBench.lastCeiling)
-                }
-                if let json {
-                    let doc: JSONValue = .object(["machine": BenchMachine.describe(), "records": .array(records)])
-                    try AtomicFile.write([UInt8](doc.serialized()), to: json)
-                    print("bench: \(records.count) records → \(json)")
-                }
-            }
-            if only != nil { return }
+        if let singleAttention {
+            try runReporting { try AttentionBench.child(singleAttention) }
+            return
         }
-        if let single {   // child process: one measurement, one machine-readable line
+        if let singleMems {
+            try runReporting { try MemSBench.child(singleMems) }
+            return
+        }
+        if let single {
             let parts = single.split(separator: ":")
             guard parts.count == 2, let depth = Int(parts[0]) else { throw ValidationError("--single DEPTH:MODE") }
             try runReporting {
@@ -83,25 +103,29 @@ struct BenchCommand: ParsableCommand {
             }
             return
         }
-        if only == nil || only == .sample {
-            try runReporting { try SampleBench.run() }
-            if only != nil { return }
-        }
-        if only == nil || only == .dashboard {
-            try runReporting { try DashboardBench.run() }
-            if only != nil { return }
-        }
+        func wants(_ b: Benchmark) -> Bool { only == nil || only == b }
+        var records: [JSONValue] = []
         try runReporting {
-            print("bench memory: bench-6x256 widths (hidden 256, 4 heads × 64, ff 1024, 2 hashes, chunk 64), length \(length), batch 1")
-            print("depth  mode        step s  ledger working set  ledger total (params+grads+opt+work)  peak RSS")
-            for depth in depths {
-                for stored in reversibleOnly ? [false] : [false, true] {
-                    // Each measurement in a fresh process, so its RSS peak is its own.
-                    let r = try MemoryBench.child(depth: depth, length: length, stored: stored)
-                    let mode = (stored ? "stored" : "reversible").padding(toLength: 10, withPad: " ", startingAt: 0)
-                    print(String(format: "%5d  %@  %6.2f  %14.1f MiB  %20.1f MiB                %8.1f MiB",
-                                 depth, mode, r.seconds, r.workingMiB, r.totalMiB, r.rssMiB))
-                }
+            let given = try parsedLengths()
+            if wants(.gemm) { records += try GemmBench.run() }
+            if wants(.train) {
+                records += try TrainBench.run(lengths: given ?? (quick ? [1024, 4096] : [1024, 4096, 16384, 65536]),
+                                              ceiling: GemmBench.lastCeiling)
+            }
+            if wants(.attention) {
+                records += try AttentionBench.run(lengths: given ?? AttentionBench.defaultLengths.filter { tokensPerStep % $0 == 0 },
+                                                  tokensPerStep: tokensPerStep, repeats: quick ? 3 : 5)
+            }
+            if wants(.memory) {
+                records += try MemSBench.run(length: memsLength, layers: memsLayers)
+                try MemoryBench.depthTable(length: length, depths: depths, reversibleOnly: reversibleOnly)
+            }
+            if wants(.sample) { try SampleBench.run() }
+            if wants(.dashboard) { try DashboardBench.run() }
+            if let json {
+                let doc: JSONValue = .object(["machine": BenchMachine.describe(), "records": .array(records)])
+                try AtomicFile.write([UInt8](doc.serialized()), to: json)
+                print("bench: \(records.count) records → \(json)")
             }
         }
     }
@@ -110,9 +134,31 @@ struct BenchCommand: ParsableCommand {
 enum MemoryBench {
     struct Result { var seconds: Double; var workingMiB: Double; var totalMiB: Double; var rssMiB: Double }
 
+    /// Part 2 of `bench --only memory`: bench-6x256 widths at `length`, per depth, the reversible
+    /// stack against the same network keeping every layer's activations.
+    static func depthTable(length: Int, depths: [Int], reversibleOnly: Bool) throws {
+        print("bench memory, bench-6x256 widths (hidden 256, 4 heads × 64, ff 1024, 2 hashes, chunk 64), length \(length), batch 1")
+        print("depth  mode        step s  ledger working set  ledger total (params+grads+opt+work)  peak RSS")
+        for depth in depths {
+            for stored in reversibleOnly ? [false] : [false, true] {
+                // Each measurement in a fresh process, so its RSS peak is its own.
+                let r = try child(depth: depth, length: length, stored: stored)
+                let mode = (stored ? "stored" : "reversible").padding(toLength: 10, withPad: " ", startingAt: 0)
+                print(String(format: "%5d  %@  %6.2f  %14.1f MiB  %20.1f MiB                %8.1f MiB",
+                             depth, mode, r.seconds, r.workingMiB, r.totalMiB, r.rssMiB))
+            }
+        }
+    }
+
     static func measure(depth: Int, length: Int, storeActivations: Bool) throws -> Result {
         var c = try Presets.bench6x256(length: length)
         c.attentionLayers = Array(repeating: .lsh, count: depth)
+        return try measure(config: c, length: length, storeActivations: storeActivations)
+    }
+
+    /// One training step (forward, loss, backward, AdamW) of `c` at batch 1: its time, the ledger's
+    /// peaks during the step and the process's peak RSS during the step.
+    static func measure(config c: ReformerConfig, length: Int, storeActivations: Bool) throws -> Result {
         let ledger = MemoryLedger()
         return try MemoryLedger.$current.withValue(ledger) { () throws -> Result in
             let model = try ReformerModel.initialized(config: c, seed: 1)
