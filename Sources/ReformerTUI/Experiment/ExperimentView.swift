@@ -110,7 +110,7 @@ public enum ExperimentView {
         if sideBySide {
             line([.init(Format.padRight(oursNote, label + e.columns.count * cell) + "  │  ", theme.dim), .init(paperNote, theme.dim)])
         } else {
-            line([.init(oursNote + " (in brackets: " + paperNote + ")", theme.dim)])
+            line([.init(oursNote + " · (paper's Table 2)", theme.dim)])
         }
         let width = sideBySide ? cell : 13
         var header: [TextView.Span] = [.init(Format.padRight("Train\\Eval", label), theme.title)]
@@ -143,8 +143,9 @@ public enum ExperimentView {
         }
         y += 1
         line(progressSpans(e, runState: runState, theme: theme))
-        line([.init("model ETA \(eta(e.modelETASeconds)) · experiment ETA \(eta(e.experimentETASeconds)) · elapsed \(Format.duration(e.elapsedSeconds))", theme.text),
-              .init(e.directory.isEmpty ? "" : " · \(e.directory)", theme.dim)])
+        let times = e.phase == .finished ? "elapsed \(Format.duration(e.elapsedSeconds))"
+            : "model ETA \(eta(e.modelETASeconds)) · experiment ETA \(eta(e.experimentETASeconds)) · elapsed \(Format.duration(e.elapsedSeconds))"
+        line([.init(times, theme.text), .init(e.directory.isEmpty ? "" : " · \(e.directory)", theme.dim)])
         guard !e.verdicts.isEmpty else { return }
         y += 1
         for v in e.verdicts {
@@ -172,7 +173,7 @@ public enum ExperimentView {
         case .training, .evaluating:
             guard !e.currentModel.isEmpty else { return [.init("starting…", theme.dim)] }
             var what = e.phase == .training ? "training" : "evaluating"
-            if e.phase == .evaluating, let c = e.currentColumn, c < e.columns.count { what += " with \(e.columns[c])" }
+            if e.phase == .evaluating, let c = e.currentColumn, e.columns.indices.contains(c) { what += " with \(e.columns[c])" }
             if runState == .paused { what += " (paused)" }
             return [.init("▶ \(e.currentModel)", theme.title), .init(" — \(what) · model \(e.modelIndex)/\(e.modelCount)", theme.text)]
         }
