@@ -11,11 +11,11 @@ ARGS ?=
 APT_PACKAGES := libncurses-dev libopenblas-dev tmux
 # End-to-end scripts run after `swift test`, each as `bash SCRIPT`, with REFORMER_TUI_BIN set to the
 # release binary (numeric code is many times slower in debug builds).
-TEST_SCRIPTS ?= scripts/e2e_cli.sh scripts/e2e_train.sh scripts/e2e_tmux.sh
+TEST_SCRIPTS ?= scripts/e2e_cli.sh scripts/e2e_train.sh scripts/e2e_tmux.sh scripts/e2e_experiment.sh
 OUT_DIR := out
 
 
-.PHONY: all deps check-swift build run test release clean
+.PHONY: all deps check-swift build run test release clean bench-peers
 
 all: build
 
@@ -71,6 +71,32 @@ release: build
 	mkdir -p $(OUT_DIR)
 	install -m 755 "$$($(SWIFT) build -c release $(SWIFTFLAGS) --show-bin-path)/reformer-tui" $(OUT_DIR)/reformer-tui
 	@echo "release: $(OUT_DIR)/reformer-tui"
+
+# Side by side with HuggingFace's Reformer (not part of `make test`): a Python virtual environment in
+# the build folder (created once, then reused) with torch (CPU wheels from PEER_TORCH_INDEX, else
+# PyPI's), transformers, safetensors and numpy; scripts/bench_peers.py then trains bench-6x256 with HF
+# and with ours in alternation and prints tokens/s, peak RSS and the ratios ours/HF.
+#   make bench-peers PEER_LENGTHS="1024 4096 16384" PEER_ARGS="--rounds 2 --configs lsh2"
+PEER_LENGTHS ?= 1024 4096
+PEER_ARGS ?=
+PEER_VENV ?= .build/peers-venv
+PEER_PYTHON ?= python3
+PEER_TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+
+bench-peers: build
+	@if "$(PEER_VENV)/bin/python" -c "import torch, transformers, safetensors, numpy" >/dev/null 2>&1; then \
+		echo "bench-peers: using $(PEER_VENV)"; \
+	else \
+		echo "bench-peers: creating $(PEER_VENV) with torch, transformers, safetensors, numpy"; \
+		$(PEER_PYTHON) -m venv "$(PEER_VENV)" || { echo "bench-peers: '$(PEER_PYTHON) -m venv' failed (Debian: apt-get install python3-venv)"; exit 1; }; \
+		"$(PEER_VENV)/bin/python" -m pip install -q torch --index-url "$(PEER_TORCH_INDEX)" || { \
+			echo "bench-peers: no torch from $(PEER_TORCH_INDEX); installing PyPI's torch (a larger download)"; \
+			"$(PEER_VENV)/bin/python" -m pip install -q torch || { echo "bench-peers: pip could not install torch"; exit 1; }; }; \
+		"$(PEER_VENV)/bin/python" -m pip install -q transformers safetensors numpy || { \
+			echo "bench-peers: pip could not install transformers, safetensors, numpy"; exit 1; }; \
+	fi
+	"$(PEER_VENV)/bin/python" scripts/bench_peers.py --lengths $(PEER_LENGTHS) $(PEER_ARGS) \
+		--ours "$$($(SWIFT) build -c release $(SWIFTFLAGS) --show-bin-path)/reformer-tui"
 
 clean:
 	rm -rf .build $(OUT_DIR)

@@ -14,6 +14,9 @@
 #     (Enter drills from Chunking into Attention, Esc comes back), Esc quits → exit 0, terminal restored
 #  11 dashboard `h`: the explorer opens on the current batch ("Stage 1/6"), training pauses, → walks to
 #     "Stage 6/6 · Merging rounds", Esc returns to the dashboard and the counter advances again, `q` → exit 0
+#  12 `experiment copy --steps 40`: the Table 2 grid beside the paper's, the status line's step counter,
+#     the Full row filling in; `q` → exit 0 and "interrupted"; `--resume` in a new dashboard fills all
+#     20 cells, shows R1–R6 and FINISHED, `q` → exit 0, terminal restored
 # Usage: REFORMER_TUI_BIN=path/to/reformer-tui scripts/e2e_tmux.sh   (KEEP_WORK=1 keeps the folder)
 # E2E_HELP_TEXT overrides the text expected in the help overlay (default "Keys").
 set -uo pipefail
@@ -368,6 +371,43 @@ if start_dashboard explorer; then
     fi
     tmux -L "$S" send-keys -t e2e q
     check_clean_exit explorer "q after exploring"
+fi
+end_case
+
+# --- 12. the Table 2 experiment's dashboard ---------------------------------------------------------
+EXP="$WORK/experiment"
+start_case experiment -- "$BIN" experiment copy --steps 40 --out "$EXP"
+if wait_text 60 "Table 2 · copy task · tier quick" && wait_text 10 "paper (Kitaev et al. 2020, Table 2)"; then
+    pass "experiment: the dashboard shows the grid beside the paper's"
+    if wait_for 60 'step [0-9]+/40'; then pass "experiment: status line shows the model's step N/40"; else fail "experiment: no 'step N/40'"; show; fi
+    # The Full row's own cell (full→full) appears once the Full model is trained and evaluated.
+    if wait_for 120 '▶? *Full +[0-9]+\.[0-9] +[0-9]+\.[0-9]'; then
+        pass "experiment: the Full row fills in ($(cap | grep -oE '[0-9]+/20 cells'))"
+    else
+        fail "experiment: the Full row never filled in"; show
+    fi
+    tmux -L "$S" send-keys -t e2e q
+    if wait_for 60 '^EXIT=0$' -S - && cap -S - | grep -q '^interrupted: '; then
+        pass "experiment: q → EXIT=0, $(cap -S - | grep '^interrupted: ' | cut -c1-50)…"
+    else
+        fail "experiment: q did not stop the experiment cleanly"; show
+    fi
+else
+    fail "experiment: no grid within 60 s"; show
+fi
+end_case
+start_case experiment-resume -- "$BIN" experiment copy --out "$EXP" --resume
+if wait_text 240 "20/20 cells" && wait_text 10 "FINISHED"; then
+    if cap | grep -qE 'R1 +(pass|fail) full→full' && cap | grep -qE 'R6 +report'; then
+        pass "experiment --resume: all 20 cells, verdicts R1–R6 shown, FINISHED"
+    else
+        fail "experiment --resume: no verdict lines"; show
+    fi
+    tmux -L "$S" send-keys -t e2e q
+    check_restored experiment-resume "q after the experiment"
+    if cap -S - | grep -qE '^R1 (pass|fail) full→full'; then pass "experiment --resume: the grid and verdicts printed after the dashboard"; else fail "experiment --resume: no verdicts on stdout"; show; fi
+else
+    fail "experiment --resume: grid not complete within 240 s"; show
 fi
 end_case
 
