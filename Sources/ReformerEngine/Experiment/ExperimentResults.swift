@@ -79,12 +79,15 @@ public struct ExperimentMachine: Sendable, Equatable, Codable {
     public var cores: Int
     public var memoryGiB: Double
     public var os: String
+    /// The 1-minute load average when the (latest) invocation started: timings on a busy machine are slower.
+    public var loadAverage: Double?
 
-    public init(cpu: String, cores: Int, memoryGiB: Double, os: String) {
+    public init(cpu: String, cores: Int, memoryGiB: Double, os: String, loadAverage: Double? = nil) {
         self.cpu = cpu
         self.cores = cores
         self.memoryGiB = memoryGiB
         self.os = os
+        self.loadAverage = loadAverage
     }
 
     public static func current() -> ExperimentMachine {
@@ -101,10 +104,14 @@ public struct ExperimentMachine: Sendable, Equatable, Codable {
         #else
         let os = p.operatingSystemVersionString
         #endif
-        return ExperimentMachine(cpu: cpu, cores: p.activeProcessorCount, memoryGiB: gib, os: os)
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.flatMap { Double($0) }
+        return ExperimentMachine(cpu: cpu, cores: p.activeProcessorCount, memoryGiB: gib, os: os, loadAverage: load)
     }
 
-    public var summary: String { "\(cores) cores, \(cpu), \(String(format: "%.1f", memoryGiB)) GiB, \(os)" }
+    public var summary: String {
+        "\(cores) cores, \(cpu), \(String(format: "%.1f", memoryGiB)) GiB, \(os)"
+            + (loadAverage.map { String(format: ", load average %.1f at the start", $0) } ?? "")
+    }
 }
 
 /// results.json.
