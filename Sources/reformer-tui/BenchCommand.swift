@@ -23,7 +23,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Shorter runs: train at 1024 and 4096 tokens only; attention: median of 3 instead of 5.")
     var quick = false
 
-    @Option(name: .long, help: "Lengths, comma separated, for train (default 1024,4096,16384,65536; --quick: 1024,4096) and attention (default 256,512,1024,2048,4096,8192; each must divide the 8192 tokens per step).")
+    @Option(name: .long, help: "Lengths, comma separated, for train (default 1024,4096,16384,65536; --quick: 1024,4096) and attention (default 256,512,1024,2048,4096,8192; with --only attention each must divide the 8192 tokens per step, otherwise those that do are used).")
     var lengths: String?
 
     @Option(name: .long, help: "Also write one JSON record per measurement to this file.")
@@ -113,8 +113,14 @@ struct BenchCommand: ParsableCommand {
                                               ceiling: GemmBench.lastCeiling)
             }
             if wants(.attention) {
-                records += try AttentionBench.run(lengths: given ?? AttentionBench.defaultLengths.filter { tokensPerStep % $0 == 0 },
-                                                  tokensPerStep: tokensPerStep, repeats: quick ? 3 : 5)
+                // With every section, attention keeps those of the given lengths that fit its fixed
+                // tokens per step (train's 65536 does not); alone, it refuses the ones that do not.
+                var list = AttentionBench.defaultLengths.filter { tokensPerStep % $0 == 0 }
+                if let given {
+                    let fit = given.filter { tokensPerStep % $0 == 0 }
+                    if only == .attention { list = given } else if !fit.isEmpty { list = fit }
+                }
+                records += try AttentionBench.run(lengths: list, tokensPerStep: tokensPerStep, repeats: quick ? 3 : 5)
             }
             if wants(.memory) {
                 records += try MemSBench.run(length: memsLength, layers: memsLayers)
