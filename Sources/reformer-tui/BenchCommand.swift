@@ -187,21 +187,8 @@ enum MemoryBench {
     }
 
     static func child(depth: Int, length: Int, stored: Bool) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-        process.arguments = ["bench", "--only", "memory", "--length", "\(length)", "--single", "\(depth):\(stored ? "stored" : "reversible")"]
-        let pipe = Pipe(), errors = Pipe()
-        process.standardOutput = pipe
-        process.standardError = errors
-        try process.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let line = out.split(separator: "\n").first(where: { $0.hasPrefix("result ") }) else {
-            throw ReformerError(file: "bench memory", "measurement at depth \(depth) failed: \(err.split(separator: "\n").first ?? "exit \(process.terminationStatus)")")
-        }
-        let v = line.split(separator: " ").dropFirst().compactMap { Double($0) }
-        guard v.count == 4 else { throw ReformerError(file: "bench memory", "unreadable result line \(line)") }
+        let v = try BenchChild.run(["bench", "--only", "memory", "--length", "\(length)", "--single", "\(depth):\(stored ? "stored" : "reversible")"],
+                                   what: "bench memory", expecting: 4)
         return Result(seconds: v[0], workingMiB: v[1], totalMiB: v[2], rssMiB: v[3])
     }
 
@@ -411,21 +398,7 @@ enum TrainBench {
     struct Result { var seconds: Double; var rss: Double }
 
     static func child(length: Int, hashes: Int, alternating: Bool) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-        process.arguments = ["bench", "--single-train", "\(length):\(hashes):\(alternating ? 1 : 0)"]
-        let pipe = Pipe(), errors = Pipe()
-        process.standardOutput = pipe
-        process.standardError = errors
-        try process.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let line = out.split(separator: "\n").first(where: { $0.hasPrefix("result ") }) else {
-            throw ReformerError(file: "bench train", "length \(length) failed: \(err.split(separator: "\n").first ?? "exit \(process.terminationStatus)")")
-        }
-        let v = line.split(separator: " ").dropFirst().compactMap { Double($0) }
-        guard v.count == 2 else { throw ReformerError(file: "bench train", "unreadable result line \(line)") }
+        let v = try BenchChild.run(["bench", "--single-train", "\(length):\(hashes):\(alternating ? 1 : 0)"], what: "bench train", expecting: 2)
         return Result(seconds: v[0], rss: v[1])
     }
 
