@@ -5,6 +5,8 @@
 #
 # Usage: scripts/profile_step.sh [LENGTH] [HASHES] [ALTERNATING 0|1]     (default 4096 2 0)
 #        REFORMER_TUI_BIN=path/to/reformer-tui scripts/profile_step.sh 16384
+#        PROFILE_ARGS="bench --only memory --length 4096 --single 6:reversible" scripts/profile_step.sh
+#          (any reformer-tui arguments instead; this one is one step, and older builds have it too)
 # Needs perf (Debian: linux-perf) and kernel.perf_event_paranoid ≤ 2. Not part of `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,9 +16,10 @@ command -v perf >/dev/null || { echo "profile_step: perf is not installed (Debia
 [ -x "$BIN" ] || { echo "profile_step: no binary at $BIN (run make build)"; exit 1; }
 DATA=$(mktemp -d)
 trap 'rm -rf "$DATA"' EXIT
-perf record -F 999 -o "$DATA/perf.data" -- "$BIN" bench --single-train "$LENGTH:$HASHES:$ALT" >"$DATA/out" 2>"$DATA/err" \
+read -r -a ARGS <<<"${PROFILE_ARGS:-bench --single-train $LENGTH:$HASHES:$ALT}"
+perf record -F 999 -o "$DATA/perf.data" -- "$BIN" "${ARGS[@]}" >"$DATA/out" 2>"$DATA/err" \
     || { echo "profile_step: perf record failed: $(tail -1 "$DATA/err")"; exit 1; }
-echo "profile: bench-6x256 training steps, length $LENGTH, $HASHES hashes, alternating $ALT ($(grep '^result' "$DATA/out" | cut -d' ' -f2) s/step under perf)"
+echo "profile: reformer-tui ${ARGS[*]} → $(grep '^result' "$DATA/out" | cut -d' ' -f2) s (under perf)"
 perf report -i "$DATA/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null | awk '
     /^#/ || !/%/ { next }
     {
