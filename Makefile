@@ -15,7 +15,7 @@ TEST_SCRIPTS ?= scripts/e2e_cli.sh scripts/e2e_train.sh scripts/e2e_tmux.sh scri
 OUT_DIR := out
 
 
-.PHONY: all deps check-swift build run test release clean bench-peers
+.PHONY: all deps check-swift build run test test-e2e-stress release clean bench-peers
 
 all: build
 
@@ -65,6 +65,13 @@ test: deps check-swift
 		echo "== $$script"; \
 		REFORMER_TUI_BIN="$$bin" SWIFT_BACKTRACE=interactive=no bash "$$script" || exit 1; \
 	done
+
+# Flake hunt (not part of `make test`): the e2e scripts RUNS times in a row beside a headless training
+# job that loads the machine; prints `e2e stress: N of N runs passed`.
+RUNS ?= 5
+test-e2e-stress: build
+	RUNS=$(RUNS) REFORMER_TUI_BIN="$$($(SWIFT) build -c release $(SWIFTFLAGS) --show-bin-path)/reformer-tui" \
+		bash scripts/e2e_stress.sh $(TEST_SCRIPTS)
 
 # A release binary copied to out/ (ignored by git).
 release: build

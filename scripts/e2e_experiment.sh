@@ -88,7 +88,14 @@ expect_error "clobber" "already exists" -- "$BIN" experiment copy --steps 300 --
 # preset, so the stop must save the model itself.
 "$BIN" experiment copy --steps 120 --out killed --headless >killed1.log 2>&1 &
 pid=$!
-for _ in $(seq 1 1200); do grep -qE '^seed 0 · LSH-1 \(model 2/4\) step ([2-9][0-9]|1[01][0-9])/120' killed1.log && break; sleep 0.05; done
+# SIGTERM only once model 2 (LSH-1) is between steps 20 and 119 of 120, polled with a deadline.
+deadline=$(( $(date +%s) + 600 ))
+until grep -qE '^seed 0 · LSH-1 \(model 2/4\) step ([2-9][0-9]|1[01][0-9])/120' killed1.log; do
+    if ! kill -0 "$pid" 2>/dev/null || [ "$(date +%s)" -ge "$deadline" ]; then
+        fail "SIGTERM: model 2 never reached steps 20-119 (process ended or 600 s passed)"; tail -5 killed1.log; break
+    fi
+    sleep 0.05
+done
 kill -TERM "$pid"
 wait "$pid"
 status=$?

@@ -58,8 +58,9 @@ trap ':' INT TERM
 pidfile=$1; shift
 sh -c 'echo $$ > "$0"; exec "$@"' "$pidfile" "$@"
 status=$?
-echo "EXIT=$status"
-echo "STTY: $(stty -a | tr ' ;' '\n\n' | grep -E '^-?(icrnl|isig|icanon|echo)$' | tr '\n' ' ')"
+# One line in one write, with a sentinel last: a wait for the whole line sees all of it or none.
+flags=$(stty -a | tr ' ;' '\n\n' | grep -E '^-?(icrnl|isig|icanon|echo)$' | tr '\n' ' ')
+printf 'EXIT=%s STTY: %sEND\n' "$status" "$flags"
 while :; do sleep 3600; done
 EOF
 chmod +x wrap.sh
@@ -101,8 +102,22 @@ wait_gone() {
         sleep 0.05
     done
 }
-# The step counter: the largest `step N/100000` on screen (the status line's is the newest).
-step_now() { cap | grep -oE "$STATUS" | sed -E 's/step ([0-9]+)\/.*/\1/' | sort -n | tail -1; }
+# The step counter: the largest `step N/100000` on screen (the status line's is the newest), read
+# until two captures in a row agree, so a capture taken while the app is redrawing the number is
+# never taken for a value.
+step_read() { cap | grep -oE "$STATUS" | sed -E 's/step ([0-9]+)\/.*/\1/' | sort -n | tail -1; }
+step_now() {
+    local a b tries=0
+    a=$(step_read)
+    while :; do
+        sleep 0.02
+        b=$(step_read)
+        [ "$a" = "$b" ] && { echo "$a"; return; }
+        a=$b
+        tries=$((tries + 1))
+        [ $tries -ge 50 ] && { echo "$b"; return; }
+    done
+}
 # wait_step_above SECONDS N: until the counter exceeds N.
 wait_step_above() {
     local deadline=$(( $(now_ms) + $1 * 1000 )) s
@@ -121,36 +136,43 @@ start_dashboard() {
     if ! wait_for 60 "$STATUS"; then fail "$name: no status line with 'step N/$STEPS' within 60 s"; show; return 1; fi
     if ! wait_step_above 60 0; then fail "$name: step counter never left 0"; show; return 1; fi
 }
-# check_clean_exit NAME HOW: exit 0, checkpoint in $RUN, tty flags restored, alternate screen off.
-check_clean_exit() {
-    local name=$1 how=$2
-    if ! wait_for 90 '^EXIT=' -S -; then fail "$name: app still running 90 s after $how"; show; return; fi
-    local text flags
-    text=$(cap -S -)
-    flags=$(echo "$text" | grep '^STTY:')
-    local ok=1
-    echo "$text" | grep -q '^EXIT=0$' || { fail "$name: $how → $(echo "$text" | grep '^EXIT=')"; ok=0; }
-    [ -f "$RUN/trainer_state.json" ] || { fail "$name: no $RUN/trainer_state.json after $how"; ok=0; }
-    if ! echo "$flags" | grep -qE '(^| )icanon( |$)' || ! echo "$flags" | grep -qE '(^| )echo( |$)'; then
-        fail "$name: terminal not restored after $how ($flags)"; ok=0
+# The wrapper's one status line, sentinel last (see wrap.sh).
+EXIT_LINE='^EXIT=[0-9]+ STTY: .*END$'
+# wait_exit SECONDS: until the wrapper's status line is on the pane. From that one capture it sets
+# PANE_TEXT (the whole history, wrapped lines joined), EXIT_STATUS and STTY_FLAGS, so every check after
+# it reads what the wait saw: the app's own output comes before the status line, so all of it is there.
+wait_exit() {
+    local deadline=$(( $(now_ms) + $1 * 1000 )) line
+    while :; do
+        PANE_TEXT=$(cap -J -S -)
+        line=$(echo "$PANE_TEXT" | grep -E -- "$EXIT_LINE" | tail -1)
+        if [ -n "$line" ]; then
+            EXIT_STATUS=${line#EXIT=}
+            EXIT_STATUS=${EXIT_STATUS%% *}
+            STTY_FLAGS=$(echo "$line" | sed -E 's/^.*STTY: (.*)END$/\1/; s/ +$//')
+            return 0
+        fi
+        [ "$(now_ms)" -ge "$deadline" ] && return 1
+        sleep 0.05
+    done
+}
+# check_exit NAME HOW SECONDS [checkpoint]: exit 0, tty flags restored, alternate screen off, and with
+# `checkpoint` a trainer_state.json in $RUN.
+check_exit() {
+    local name=$1 how=$2 seconds=$3 want_checkpoint=${4:-} ok=1 written=""
+    if ! wait_exit "$seconds"; then fail "$name: no exit status line $seconds s after $how"; show; return 1; fi
+    [ "$EXIT_STATUS" = 0 ] || { fail "$name: $how → EXIT=$EXIT_STATUS"; ok=0; }
+    if [ -n "$want_checkpoint" ]; then
+        if [ -f "$RUN/trainer_state.json" ]; then written=", checkpoint written"; else fail "$name: no $RUN/trainer_state.json after $how"; ok=0; fi
+    fi
+    if ! echo " $STTY_FLAGS " | grep -qE ' icanon ' || ! echo " $STTY_FLAGS " | grep -qE ' echo '; then
+        fail "$name: terminal not restored after $how (STTY: $STTY_FLAGS)"; ok=0
     fi
     [ "$(pane '#{alternate_on}')" = 0 ] || { fail "$name: alternate screen still on after $how"; ok=0; }
-    if [ $ok = 1 ]; then pass "$name: $how → EXIT=0, checkpoint written, ${flags#STTY: }, alternate screen off"; else show; fi
+    if [ $ok = 1 ]; then pass "$name: $how → EXIT=0$written, $STTY_FLAGS, alternate screen off"; else show; return 1; fi
 }
-# check_restored NAME HOW: exit 0, tty flags restored, alternate screen off (no checkpoint expected).
-check_restored() {
-    local name=$1 how=$2
-    if ! wait_for 60 '^EXIT=' -S -; then fail "$name: app still running 60 s after $how"; show; return; fi
-    local text flags ok=1
-    text=$(cap -S -)
-    flags=$(echo "$text" | grep '^STTY:')
-    echo "$text" | grep -q '^EXIT=0$' || { fail "$name: $how → $(echo "$text" | grep '^EXIT=')"; ok=0; }
-    if ! echo "$flags" | grep -qE '(^| )icanon( |$)' || ! echo "$flags" | grep -qE '(^| )echo( |$)'; then
-        fail "$name: terminal not restored after $how ($flags)"; ok=0
-    fi
-    [ "$(pane '#{alternate_on}')" = 0 ] || { fail "$name: alternate screen still on after $how"; ok=0; }
-    if [ $ok = 1 ]; then pass "$name: $how → EXIT=0, ${flags#STTY: }, alternate screen off"; else show; fi
-}
+check_clean_exit() { check_exit "$1" "$2" 90 checkpoint; }
+check_restored() { check_exit "$1" "$2" 60; }
 # The explorer's stage titles, in order ("Stage k/6 · <name>" in its box title).
 STAGES=("Stage 1/6 · Vectors" "Stage 2/6 · Hashing" "Stage 3/6 · Sorting" "Stage 4/6 · Chunking"
         "Stage 5/6 · Attention" "Stage 6/6 · Merging rounds")
@@ -162,12 +184,24 @@ wait_text() {
         sleep 0.05
     done
 }
+# wait_all SECONDS REGEX…: until one capture of the pane shows every REGEX (grep -E).
+wait_all() {
+    local deadline=$(( $(now_ms) + $1 * 1000 )) text pattern missing; shift
+    while :; do
+        text=$(cap -J)
+        missing=""
+        for pattern in "$@"; do echo "$text" | grep -qE -- "$pattern" || { missing=$pattern; break; }; done
+        [ -z "$missing" ] && return 0
+        [ "$(now_ms)" -ge "$deadline" ] && { WAIT_MISSING=$missing; return 1; }
+        sleep 0.05
+    done
+}
 # walk_stages NAME: from stage 1, → to stage 6, each stage's title seen; returns 1 at the first miss.
 walk_stages() {
     local name=$1 i
     for i in 1 2 3 4 5; do
         tmux -L "$S" send-keys -t e2e Right
-        if ! wait_text 10 "${STAGES[$i]}"; then fail "$name: → did not reach '${STAGES[$i]}'"; show; return 1; fi
+        if ! wait_text 30 "${STAGES[$i]}"; then fail "$name: → did not reach '${STAGES[$i]}'"; show; return 1; fi
     done
     pass "$name: → walked ${STAGES[1]} … ${STAGES[5]}"
 }
@@ -178,7 +212,7 @@ end_case() {
     pid=$(app_pid)
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
         tmux -L "$S" send-keys -t e2e q
-        wait_for 60 '^EXIT=' -S - || kill -KILL "$pid" 2>/dev/null
+        wait_exit 60 || kill -KILL "$pid" 2>/dev/null
     fi
     tmux -L "$S" kill-server 2>/dev/null
 }
@@ -186,7 +220,7 @@ end_case() {
 # --- 1. start: the counter advances -----------------------------------------------------------
 if start_dashboard start; then
     a=$(step_now)
-    if wait_step_above 30 "$a"; then pass "start: status line counter advances (step $a → $(step_now)/$STEPS)"; else fail "start: counter stuck at $a"; show; fi
+    if wait_step_above 60 "$a"; then pass "start: status line counter advances (step $a → $(step_now)/$STEPS)"; else fail "start: counter stuck at $a"; show; fi
     [ "$(pane '#{alternate_on}')" = 1 ] && pass "start: alternate screen on" || fail "start: alternate screen off while running"
 fi
 end_case
@@ -200,20 +234,24 @@ if start_dashboard pause; then
     per_step=$(( ($(now_ms) - t0) / steps_done ))
     hold=$(( per_step * 4 > 1500 ? per_step * 4 : 1500 ))
     tmux -L "$S" send-keys -t e2e Space
-    # Paused once the counter holds still (a step already running may still finish).
-    deadline=$(( $(now_ms) + 20000 + hold )); held_since=$(now_ms); last=$(step_now); paused=0
-    while [ "$(now_ms)" -lt "$deadline" ]; do
-        sleep 0.1
-        s=$(step_now)
-        if [ "$s" != "$last" ]; then last=$s; held_since=$(now_ms); fi
-        if [ $(( $(now_ms) - held_since )) -ge "$hold" ]; then paused=1; break; fi
-    done
-    if [ $paused = 1 ]; then
-        pass "pause: space holds the counter at step $last for $hold ms (~$per_step ms/step)$(cap | grep -qi paused && echo ' ("paused" shown)')"
-        tmux -L "$S" send-keys -t e2e Space
-        if wait_step_above 20 "$last"; then pass "pause: space again resumes (step $last → $(step_now))"; else fail "pause: counter did not resume from $last"; show; fi
+    # The worker takes commands between steps, so once the status line says PAUSED the counter on
+    # the same screen is final: it must then hold still for 1.5 s and for 4 steps' time.
+    if wait_for 60 'PAUSED'; then
+        last=$(step_now); t0=$(now_ms); moved=""
+        while [ $(( $(now_ms) - t0 )) -lt "$hold" ]; do
+            sleep 0.1
+            s=$(step_now)
+            [ "$s" != "$last" ] && { moved=$s; break; }
+        done
+        if [ -z "$moved" ]; then
+            pass "pause: space shows PAUSED and holds the counter at step $last for $hold ms (~$per_step ms/step)"
+            tmux -L "$S" send-keys -t e2e Space
+            if wait_step_above 60 "$last"; then pass "pause: space again resumes (step $last → $(step_now))"; else fail "pause: counter did not resume from $last"; show; fi
+        else
+            fail "pause: counter moved from $last to $moved while PAUSED"; show
+        fi
     else
-        fail "pause: counter kept moving after space"; show
+        fail "pause: no PAUSED on the status line within 60 s of space"; show
     fi
 fi
 end_case
@@ -225,7 +263,7 @@ if start_dashboard help; then
     else
         t0=$(now_ms)
         tmux -L "$S" send-keys -t e2e '?'
-        deadline=$(( t0 + 5000 ))
+        deadline=$(( t0 + 30000 ))
         until cap | grep -qF -- "$HELP_TEXT" || [ "$(now_ms)" -ge "$deadline" ]; do sleep 0.01; done
         t1=$(now_ms)
         if cap | grep -qF -- "$HELP_TEXT"; then
@@ -233,9 +271,9 @@ if start_dashboard help; then
             echo "     key latency ('?' → help on screen, measured through tmux, 10 ms polling): $((t1 - t0)) ms"
             tmux -L "$S" send-keys -t e2e Escape
             t0=$(now_ms)
-            if wait_gone 5 "$HELP_TEXT"; then pass "help: Esc closes it ($(( $(now_ms) - t0 )) ms)"; else fail "help: still shown after Esc"; show; fi
+            if wait_gone 30 "$HELP_TEXT"; then pass "help: Esc closes it ($(( $(now_ms) - t0 )) ms)"; else fail "help: still shown after Esc"; show; fi
         else
-            fail "help: '$HELP_TEXT' not shown within 5 s of '?'"; show
+            fail "help: '$HELP_TEXT' not shown within 30 s of '?'"; show
         fi
     fi
 fi
@@ -244,10 +282,10 @@ end_case
 # --- 4. resize: too small and back ------------------------------------------------------------
 if start_dashboard resize; then
     tmux -L "$S" resize-window -t e2e -x 60 -y 20
-    if wait_for 10 "$TOO_SMALL"; then
+    if wait_for 30 "$TOO_SMALL"; then
         pass "resize: 60x20 shows '$(cap | grep -E "$TOO_SMALL" | head -1 | sed -E 's/^ *//; s/ *$//')'"
         tmux -L "$S" resize-window -t e2e -x 120 -y 40
-        if wait_gone 10 "$TOO_SMALL" && wait_for 10 "$STATUS"; then pass "resize: back at 120x40 the dashboard returns"; else fail "resize: no recovery at 120x40"; show; fi
+        if wait_gone 30 "$TOO_SMALL" && wait_for 30 "$STATUS"; then pass "resize: back at 120x40 the dashboard returns"; else fail "resize: no recovery at 120x40"; show; fi
     else
         fail "resize: no 'too small' message at 60x20"; show
     fi
@@ -297,9 +335,9 @@ end_case
 for term in dumb unknown-terminal; do
     RUN="$WORK/$term-run"
     start_case "$term" -- env TERM=$term "$BIN" train --task copy --steps 30 --log-every 10 --checkpoint "$RUN"
-    if wait_for 120 '^EXIT=' -S -; then
-        if cap -S - | grep -q '^EXIT=0$' && cap -S - | grep -qE '^step 30/30 '; then
-            pass "TERM=$term: headless lines ($(cap -S - | grep -cE '^step [0-9]+/30 ') 'step N/30' lines), EXIT=0"
+    if wait_exit 120; then
+        if [ "$EXIT_STATUS" = 0 ] && echo "$PANE_TEXT" | grep -qE '^step 30/30 '; then
+            pass "TERM=$term: headless lines ($(echo "$PANE_TEXT" | grep -cE '^step [0-9]+/30 ') 'step N/30' lines), EXIT=0"
         else
             fail "TERM=$term: no headless progress"; show
         fi
@@ -327,11 +365,11 @@ if "$BIN" explore --help >/dev/null 2>&1; then
         if walk_stages explore; then
             # Drill: back to Chunking, Enter → its chunk's Attention, Esc → Chunking again.
             tmux -L "$S" send-keys -t e2e Left Left
-            if wait_text 10 "${STAGES[3]}"; then
+            if wait_text 30 "${STAGES[3]}"; then
                 tmux -L "$S" send-keys -t e2e Enter
-                if wait_text 10 "${STAGES[4]} (from Chunking"; then
+                if wait_text 30 "${STAGES[4]} (from Chunking"; then
                     tmux -L "$S" send-keys -t e2e Escape
-                    if wait_text 10 "${STAGES[3]}"; then pass "explore: Enter drills from Chunking into Attention, Esc comes back"
+                    if wait_gone 30 "\\(from Chunking" && wait_text 30 "${STAGES[3]}"; then pass "explore: Enter drills from Chunking into Attention, Esc comes back"
                     else fail "explore: Esc did not leave the drill"; show; fi
                 else
                     fail "explore: Enter in Chunking did not drill into Attention"; show
@@ -355,11 +393,11 @@ if start_dashboard explorer; then
     tmux -L "$S" send-keys -t e2e h
     if wait_text 60 "${STAGES[0]}"; then
         pass "dashboard h: the explorer opens ('${STAGES[0]}')"
-        if wait_for 10 'PAUSED'; then pass "dashboard h: training paused while exploring"; else fail "dashboard h: status line not PAUSED"; show; fi
+        if wait_for 30 'PAUSED'; then pass "dashboard h: training paused while exploring"; else fail "dashboard h: status line not PAUSED"; show; fi
         walk_stages "dashboard h"
         if cap | grep -qE "$STATUS"; then pass "dashboard h: status line stays on top in the explorer"; else fail "dashboard h: no 'step N/$STEPS' in the explorer"; show; fi
         tmux -L "$S" send-keys -t e2e Escape
-        if wait_gone 10 'Stage [1-6]/6' && wait_for 10 'Training curves' && wait_for 10 "$STATUS"; then
+        if wait_gone 30 'Stage [1-6]/6' && wait_all 30 'Training curves' "$STATUS"; then
             s0=$(step_now)
             if wait_step_above 60 "$s0"; then pass "dashboard h: Esc returns to the dashboard and training resumes (step $s0 → $(step_now))"
             else fail "dashboard h: counter stuck at $s0 after leaving the explorer"; show; fi
@@ -377,7 +415,7 @@ end_case
 # --- 12. the Table 2 experiment's dashboard ---------------------------------------------------------
 EXP="$WORK/experiment"
 start_case experiment -- "$BIN" experiment copy --steps 40 --out "$EXP"
-if wait_text 60 "Table 2 · copy task · tier quick" && wait_text 10 "paper (Kitaev et al. 2020, Table 2)"; then
+if wait_all 60 "Table 2 · copy task · tier quick" "paper \(Kitaev et al\. 2020, Table 2\)"; then
     pass "experiment: the dashboard shows the grid beside the paper's"
     if wait_for 60 'step [0-9]+/40'; then pass "experiment: status line shows the model's step N/40"; else fail "experiment: no 'step N/40'"; show; fi
     # The Full row's own cell (full→full) appears once the Full model is trained and evaluated.
@@ -387,8 +425,8 @@ if wait_text 60 "Table 2 · copy task · tier quick" && wait_text 10 "paper (Kit
         fail "experiment: the Full row never filled in"; show
     fi
     tmux -L "$S" send-keys -t e2e q
-    if wait_for 60 '^EXIT=0$' -S - && cap -S - | grep -q '^interrupted: '; then
-        pass "experiment: q → EXIT=0, $(cap -S - | grep '^interrupted: ' | cut -c1-50)…"
+    if wait_exit 60 && [ "$EXIT_STATUS" = 0 ] && echo "$PANE_TEXT" | grep -q '^interrupted: '; then
+        pass "experiment: q → EXIT=0, $(echo "$PANE_TEXT" | grep '^interrupted: ' | cut -c1-50)…"
     else
         fail "experiment: q did not stop the experiment cleanly"; show
     fi
@@ -397,15 +435,15 @@ else
 fi
 end_case
 start_case experiment-resume -- "$BIN" experiment copy --out "$EXP" --resume
-if wait_text 240 "20/20 cells" && wait_text 10 "FINISHED"; then
-    if cap | grep -qE 'R1 +(pass|fail) full→full' && cap | grep -qE 'R6 +report'; then
+if wait_all 240 "20/20 cells" "FINISHED"; then
+    if wait_all 30 'R1 +(pass|fail) full→full' 'R6 +report'; then
         pass "experiment --resume: all 20 cells, verdicts R1–R6 shown, FINISHED"
     else
         fail "experiment --resume: no verdict lines"; show
     fi
     tmux -L "$S" send-keys -t e2e q
     check_restored experiment-resume "q after the experiment"
-    if cap -S - | grep -qE '^R1 (pass|fail) full→full'; then pass "experiment --resume: the grid and verdicts printed after the dashboard"; else fail "experiment --resume: no verdicts on stdout"; show; fi
+    if echo "$PANE_TEXT" | grep -qE '^R1 (pass|fail) full→full'; then pass "experiment --resume: the grid and verdicts printed after the dashboard"; else fail "experiment --resume: no verdicts on stdout"; show; fi
 else
     fail "experiment --resume: grid not complete within 240 s"; show
 fi

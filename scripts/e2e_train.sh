@@ -18,6 +18,17 @@ cd "$WORK"
 failures=0
 pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# wait_log SECONDS FILE REGEX PID: until FILE has a line matching REGEX (grep -E); returns 1 at the
+# deadline or when PID has ended without it (then the caller prints what it saw).
+wait_log() {
+    local deadline=$(( $(now_ms) + $1 * 1000 )) file=$2 pattern=$3 pid=$4
+    until grep -qE -- "$pattern" "$file" 2>/dev/null; do
+        kill -0 "$pid" 2>/dev/null || { grep -qE -- "$pattern" "$file" 2>/dev/null; return; }
+        [ "$(now_ms)" -ge "$deadline" ] && return 1
+        sleep 0.05
+    done
+}
 
 # --- 1. the copy task learns ----------------------------------------------------------------------
 if "$BIN" train --task copy --steps 300 --seed 3 --checkpoint learn --log-every 100 >learn.log 2>&1; then
@@ -39,7 +50,8 @@ common=(train --task copy --steps 240 --seed 4 --log-every 10)
 "$BIN" "${common[@]}" --checkpoint A >A.log 2>&1 || { fail "uninterrupted run"; cat A.log; }
 "$BIN" "${common[@]}" --checkpoint B >B1.log 2>&1 &
 pid=$!
-for _ in $(seq 1 600); do grep -q '^step [5-9]0/' B1.log && break; sleep 0.05; done
+# SIGTERM only once the run is past step 50 and before its end (step 240), so it interrupts for real.
+if ! wait_log 300 B1.log '^step [5-9]0/' "$pid"; then fail "SIGTERM: no 'step 50..90/240' line in 300 s"; cat B1.log; fi
 kill -TERM "$pid"
 wait "$pid"
 status=$?
@@ -90,10 +102,20 @@ fi
 # Streaming: the first bytes are readable while the process still runs.
 "$BIN" sample --model text --prompt "The " --tokens 300 --no-cache --seed 3 >stream.out 2>stream.err &
 spid=$!
+# Streamed when the first bytes are on disk while the process is still alive: the process is
+# stopped (SIGSTOP) the moment they are seen, so "still running" is read with the process frozen.
 seen_while_running=no
-for _ in $(seq 1 400); do
-    if [ -s stream.out ] && kill -0 "$spid" 2>/dev/null; then seen_while_running=yes; break; fi
-    kill -0 "$spid" 2>/dev/null || break
+deadline=$(( $(now_ms) + 120000 ))
+while kill -0 "$spid" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do
+    if [ -s stream.out ]; then
+        kill -STOP "$spid" 2>/dev/null
+        if [ -d "/proc/$spid" ] && ! grep -qE '^State:[[:space:]]+Z' "/proc/$spid/status" 2>/dev/null \
+            && ! grep -q "reached the model's maximum length" stream.err; then
+            seen_while_running=yes
+        fi
+        kill -CONT "$spid" 2>/dev/null
+        break
+    fi
     sleep 0.01
 done
 wait "$spid"

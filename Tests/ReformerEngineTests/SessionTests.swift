@@ -64,7 +64,7 @@ import ReformerTestSupport
         let thread = Thread { session.run() }
         thread.start()
         func waitFor(_ what: String, _ condition: (EngineSnapshot) -> Bool) {
-            let deadline = Date().addingTimeInterval(20)
+            let deadline = Date().addingTimeInterval(120)
             while !condition(store.current()) && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
             #expect(condition(store.current()), "timed out waiting for \(what)")
         }
@@ -88,7 +88,7 @@ import ReformerTestSupport
         commands.send(.sample)
         waitFor("sample") { $0.sample?.predicted.count == 7 }
         commands.send(.quit)
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(120)
         while !session.done.load(ordering: .acquiring) && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         let finished = session.done.load(ordering: .acquiring)
         #expect(finished)

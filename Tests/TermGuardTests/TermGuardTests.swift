@@ -5,9 +5,9 @@ import CTermGuard
 import Foundation
 import Testing
 
-/// Polls the quit flag for up to a second (signal delivery to another thread is asynchronous).
+/// Polls the quit flag for up to 20 s (signal delivery to another thread is asynchronous; CI is loaded).
 func waitForQuit() -> Int32 {
-    for _ in 0..<200 {
+    for _ in 0..<4000 {
         let s = tg_quit_signal()
         if s != 0 { return s }
         usleep(5_000)
