@@ -87,6 +87,27 @@ else
     fail "text training"; cat text.log
 fi
 
+# --- eval --data: a whole file in consecutive windows ---------------------------------------------
+# 1000 bytes at the text model's 256 positions: windows of 256, 256, 256, 232 → 1000 − 4 predictions.
+head -c 1000 "$REPO/assets/text/commonplace.txt" >score.txt
+if "$BIN" eval --model text --data score.txt >score.log 2>score.err && grep -q '4 windows of 256, 996 predictions' score.log \
+    && grep -qE '^loss [0-9.]+$' score.log && grep -qE '^bits_per_byte [0-9.]+$' score.log && [ ! -s score.err ]; then
+    pass "eval --data: $(head -1 score.log | cut -d, -f3-5), $(grep bits_per_byte score.log)"
+else
+    fail "eval --data"; cat score.log score.err
+fi
+head -c 256 "$REPO/assets/text/commonplace.txt" >exact.txt
+if "$BIN" eval --model text --data exact.txt >exact.log 2>&1 && grep -q '1 window of 256, 255 predictions' exact.log; then
+    pass "eval --data: a file of exactly N tokens is one window of N − 1 predictions"
+else
+    fail "eval --data on exactly 256 bytes"; cat exact.log
+fi
+if "$BIN" eval --model text --data score.txt --length 100 >len.log 2>&1 && grep -q '10 windows of 100, 990 predictions' len.log; then
+    pass "eval --data --length 100: 10 windows, 990 predictions"
+else
+    fail "eval --data --length 100"; cat len.log
+fi
+
 # --- sampling -----------------------------------------------------------------------------------
 # The copy model continues "0 w 0" with w, with and without the cache.
 w="5 17 99 3 42 8 120 64 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23"
@@ -196,6 +217,12 @@ expect_error "empty data file" "empty.txt" "$BIN" train --task text --config tex
 head -c 300 "$REPO/assets/text/commonplace.txt" >short.txt
 expect_error "data shorter than one window" "short.txt" "$BIN" train --task text --config text-config.json --data short.txt --checkpoint t2
 expect_error "missing data file" "no-such-file.txt" "$BIN" train --task text --config text-config.json --data no-such-file.txt --checkpoint t3
+expect_error "eval --data: empty file" "empty.txt" "$BIN" eval --model text --data empty.txt
+expect_error "eval --data: a folder" "is a folder" "$BIN" eval --model text --data "$WORK"
+expect_error "eval --data: missing file" "no-such-file.txt" "$BIN" eval --model text --data no-such-file.txt
+printf 'x' >one.txt
+expect_error "eval --data: one token" "at least 2" "$BIN" eval --model text --data one.txt
+expect_error "eval --length beyond the model's positions" "max_position_embeddings 256" "$BIN" eval --model text --data short.txt --length 257
 sed 's/"num_hashes": 2/"num_hashes": 0/' text-config.json >bad-config.json
 expect_error "config the engine cannot train" "num_hashes" "$BIN" train --task text --config bad-config.json --data "$REPO/assets/text/commonplace.txt" --checkpoint t4
 

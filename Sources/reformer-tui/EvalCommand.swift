@@ -1,5 +1,6 @@
-// `reformer-tui eval`: a checkpoint on its task's validation set, with any number of hash rounds
-// (or full attention), averaged over several rotation draws.
+// `reformer-tui eval`: a checkpoint on its task's validation set, or (`--data FILE`) on a whole file
+// in consecutive windows, with any number of hash rounds (or full attention), averaged over several
+// rotation draws.
 
 import ArgumentParser
 import Foundation
@@ -8,16 +9,26 @@ import ReformerEngine
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate a checkpoint on the copy task's evaluation set or a text file's validation split.")
+        abstract: "Evaluate a checkpoint: on a whole file (--data), or on its task's evaluation set.",
+        discussion: """
+        With --data FILE the file is tokenized with the checkpoint's tokenizer and scored whole, in \
+        consecutive windows of --length tokens (default: the model's max_position_embeddings, capped by \
+        the file); every token but each window's first is predicted. It prints loss, and bits_per_byte \
+        (byte vocabularies) or bits_per_token. Without --data: the task's evaluation set (copy) or the \
+        validation split of the text the run trained on.
+        """)
 
-    @Option(name: .long, help: "Checkpoint folder.")
+    @Option(name: .long, help: "Checkpoint folder (config.json and model.safetensors or pytorch_model.bin).")
     var model: String
 
-    @Option(name: .long, help: "copy or text.")
-    var task: TrainingSettings.TaskKind = .copy
+    @Option(name: .long, help: "copy or text (default: text with --data, else the task in the folder's trainer_state.json, else copy).")
+    var task: TrainingSettings.TaskKind?
 
-    @Option(name: .long, help: "Text file (text task; default: the one the run trained on, else the preset's).")
+    @Option(name: .long, help: "Score this whole file (any checkpoint; no train/validation split).")
     var data: String?
+
+    @Option(name: .long, help: "With --data: tokens per window (default: the model's maximum positions, capped by the file).")
+    var length: Int?
 
     @Option(name: .long, help: "Preset whose evaluation settings to use (default: the task's).")
     var preset: String?
@@ -44,11 +55,22 @@ struct EvalCommand: ParsableCommand {
         if hashes != nil && fullAttention { throw ValidationError("give --hashes or --full-attention, not both") }
         if let h = hashes, h < 1 { throw ValidationError("--hashes must be at least 1") }
         if hashSeeds < 1 { throw ValidationError("--hash-seeds must be at least 1") }
+        if length != nil && data == nil { throw ValidationError("--length applies to --data only") }
+        if data != nil && task == .copy { throw ValidationError("--data scores a text file; it does not go with --task copy") }
+        if data != nil && (generate || cached) { throw ValidationError("--generate and --cached apply to the task's evaluation set, not to --data") }
     }
 
     func run() throws {
         try runReporting {
             let checkpoint = try HFCheckpoint.load(directory: model)
+            if let data {
+                try scoreFile(checkpoint, data)
+                return
+            }
+            var task = self.task ?? .copy
+            if self.task == nil, FileManager.default.fileExists(atPath: model + "/trainer_state.json") {
+                task = try TrainerState.load(path: model + "/trainer_state.json").task
+            }
             let chosen = try TaskSetup.preset(task: task, named: preset)
             var settings = chosen.training
             var state: TrainerState? = nil
@@ -62,7 +84,7 @@ struct EvalCommand: ParsableCommand {
                 settings.seed = saved.seed
             }
             let taskData = try TaskSetup.data(
-                task: task, settings: settings, config: checkpoint.config, dataFile: data ?? state?.dataFile ?? chosen.dataPath)
+                task: task, settings: settings, config: checkpoint.config, dataFile: state?.dataFile ?? chosen.dataPath)
             let r = try Trainer.evaluate(
                 model: checkpoint, data: taskData, hashes: hashes, fullAttention: fullAttention, hashSeeds: hashSeeds,
                 seed: settings.seed ^ 0xE7A1, hashingChunkLength: state?.hashingChunkLength ?? chosen.config.lshChunkLength)
@@ -88,6 +110,26 @@ struct EvalCommand: ParsableCommand {
                 if task == .copy { print(String(format: "cached_accuracy %.4f", Double(t.correct) / Double(max(1, t.total)))) }
                 else { print(String(format: "cached_bits_per_byte %.4f", t.loss / log(2.0))) }
             }
+        }
+    }
+
+    /// `--data FILE`: the whole file, tokenized, in consecutive windows of `--length` tokens.
+    private func scoreFile(_ checkpoint: ReformerModel, _ path: String) throws(ReformerError) {
+        let text = try TextTokens.load(file: path, model: model, config: checkpoint.config)
+        let n = try FileScoring.windowLength(requested: length, tokens: text.tokens.count, config: checkpoint.config, source: path)
+        var c = checkpoint.config
+        if let hashes { c.hashRounds = hashes }
+        let progress = ProgressLine(label: "eval \(path)")
+        let score = try FileScoring.score(
+            model: checkpoint, tokens: text.tokens, length: n, hashes: hashes, fullAttention: fullAttention,
+            hashSeeds: hashSeeds, progress: { done, total in progress.update(done, total, unit: "windows") })
+        progress.finish()
+        print("eval: \(model), \(path), \(text.tokens.count) tokens (\(text.tokenizerName)), \(score.windows) window\(score.windows == 1 ? "" : "s") of \(n), \(score.predictions) predictions, \(hashLabel(score.hashes))\(fullAttention || score.hashes == 0 ? "" : ", \(hashSeeds) rotation draw(s)")")
+        print(String(format: "loss %.4f", score.loss))
+        if text.bytesPerToken == 1 {
+            print(String(format: "bits_per_byte %.4f", score.bitsPerToken))
+        } else {
+            print(String(format: "bits_per_token %.4f", score.bitsPerToken))
         }
     }
 }
