@@ -93,4 +93,27 @@ import Testing
         let names = try FileManager.default.contentsOfDirectory(atPath: parent).sorted()
         #expect(names == [".run.saving-\(getppid())", ".runs.saving-\(Int32.max)", "run"])
     }
+
+    @Test func theExperimentLocksEachModelFolderWhileItWorksOnIt() throws {
+        let preset = try tinyExperimentPreset(steps: 2)
+        let dir = temporaryFolder("experiment-lock")
+        let experiment = try CopyExperiment(tier: .quick, preset: preset, seedCount: 1, steps: nil, directory: dir, resume: false, command: "test")
+        var checked = 0
+        let outcome = experiment.runHeadless(log: { line in
+            guard line.hasPrefix("model 2/4") else { return }
+            // Training LSH-1: its folder is taken, the finished Full model's is free again.
+            let seed = experiment.results.seeds[0]
+            let busy = experiment.modelDirectory(seed: seed, row: .lsh1)
+            expectError([busy + ":", "process \(getpid())"]) { _ = try CheckpointLock.acquire(for: busy) }
+            do {
+                try CheckpointLock.acquire(for: experiment.modelDirectory(seed: seed, row: .full)).release()
+                checked += 1
+            } catch {
+                Issue.record("the Full model's folder is still locked: \(error)")
+            }
+        }, shouldStop: { false })
+        #expect(outcome == .completed && checked == 1)
+        let left = try FileManager.default.subpathsOfDirectory(atPath: dir).filter { $0.hasSuffix(".lock") || $0.contains(".saving-") }
+        #expect(left.isEmpty, "locks and staging folders are gone after the run: \(left)")
+    }
 }

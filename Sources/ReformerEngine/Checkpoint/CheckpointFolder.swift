@@ -3,8 +3,8 @@
 // (renameat2 RENAME_EXCHANGE), so a crash at any instant leaves the old folder or the new one.
 // The folder itself appears only with its first complete checkpoint (one rename of a full staging
 // folder). Staging folders are hidden siblings, `.<name>.saving-<pid>`, which no reader opens; one
-// left by a killed process (its pid no longer runs) is removed by the next save. One writer per
-// folder is CheckpointLock's part.
+// left by a killed process (its pid no longer runs) is removed by the next save, and by the next
+// writer's CheckpointLock as it starts. One writer per folder is CheckpointLock's part.
 
 import CFileSystem
 import Foundation

@@ -2,7 +2,7 @@
 // flock(2) on `<DIR>.lock`, beside the folder, for as long as it runs; the kernel drops the lock when
 // the process dies in any way, so a lock file left by a killed process never blocks anyone. The
 // holder writes its process id into the file, and a second writer refuses with one line naming the
-// folder and that id. Readers (eval, sample, watch, explore) never take the lock: saves are atomic.
+// folder and that id. Taking the lock removes staging folders left by killed writers. Readers (eval, sample, watch, explore) never take the lock: saves are atomic.
 //
 // A clean release unlinks the file while still holding the lock; an acquirer therefore checks, after
 // locking, that the path still names the file it locked, and starts again when it does not.
@@ -73,6 +73,8 @@ public final class CheckpointLock: @unchecked Sendable {
                 if ftruncate(fd, 0) == 0 {
                     _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
                 }
+                // The sole writer now: staging folders a killed writer left go at once.
+                CheckpointFolder.removeStaleStaging(of: target)
                 return CheckpointLock(directory: target, path: path, descriptor: fd)
             }
             close(fd)
