@@ -170,6 +170,10 @@ expect_error() {
 }
 expect_error "resume without a checkpoint" "holds no checkpoint" "$BIN" train --task copy --checkpoint nothing-here --resume
 expect_error "refuse to overwrite a run" "already holds a checkpoint" "$BIN" train --task copy --checkpoint A --steps 5
+mkdir notes && echo "keep me" >notes/keep.txt && echo "a file" >plain.txt
+expect_error "refuse a folder with other files" "not a checkpoint" "$BIN" train --task copy --checkpoint notes --steps 5
+[ "$(cat notes/keep.txt)" = "keep me" ] && [ ! -e notes.lock ] || fail "the refused run touched notes/: $(ls -A notes)"
+expect_error "refuse a file as the checkpoint folder" "is a file" "$BIN" train --task copy --checkpoint plain.txt --steps 5
 : >empty.txt
 expect_error "empty data file" "empty.txt" "$BIN" train --task text --config text-config.json --data empty.txt --checkpoint t1
 head -c 300 "$REPO/assets/text/commonplace.txt" >short.txt

@@ -114,6 +114,14 @@ struct TrainCommand: ParsableCommand {
             if FileManager.default.fileExists(atPath: directory + "/trainer_state.json") {
                 throw ReformerError(file: directory, "already holds a checkpoint; pass --resume to continue it or --checkpoint to start elsewhere")
             }
+            // A save swaps in a whole new folder: whatever else is there would be deleted.
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+                guard isDirectory.boolValue else { throw ReformerError(file: directory, "is a file, expected a checkpoint folder (--checkpoint)") }
+                if !((try? FileManager.default.contentsOfDirectory(atPath: directory))?.isEmpty ?? false) {
+                    throw ReformerError(file: directory, "is a folder with other files, not a checkpoint; saving would replace them, so choose another --checkpoint")
+                }
+            }
             trainer = try Trainer(config: modelConfig, settings: settings, data: taskData, preset: chosen.name,
                                   fullAttention: fullAttention, dataFile: dataFile)
         }
