@@ -47,7 +47,7 @@ mkdir -p assets/presets/copy
 cp "$REPO/assets/presets/copy/config.json" assets/presets/copy/
 cat >assets/presets/copy/train.json <<JSON
 {"task": "copy", "copy": {"word_length": 31}, "steps": $STEPS, "batch_size": 8, "learning_rate": 0.001,
- "warmup_steps": 10, "beta1": 0.9, "beta2": 0.98, "epsilon": 1e-9, "eval_every": 0, "eval_sequences": 256,
+ "warmup_steps": 10, "beta1": 0.9, "beta2": 0.98, "epsilon": 1e-9, "eval_every": 0, "eval_sequences": 64,
  "checkpoint_every": $EVERY, "log_every_seconds": 1.0, "seed": 7}
 JSON
 export REFORMER_TUI_ASSETS=$WORK/assets
