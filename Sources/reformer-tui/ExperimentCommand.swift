@@ -75,6 +75,10 @@ struct CopyExperimentCommand: ParsableCommand {
         if let report, report.isEmpty { throw ReformerError(file: "--report", "is empty, expected a Markdown file path") }
         var tierValue = chosenTier ?? .quick
         let directory = out ?? "runs/experiment-copy-\(tierValue.rawValue)"
+        // One writer per experiment folder (two experiments, or a train, into it refuse); each model
+        // folder is locked too while the runner trains it.
+        let lock = try CheckpointLock.acquire(for: directory)
+        defer { lock.release() }
         if resume && chosenTier == nil, let saved = try? ExperimentResults.load(directory: directory) { tierValue = saved.tier }
         let preset = try TaskPreset.named(tierValue.presetName)
         let experiment = try CopyExperiment(tier: tierValue, preset: preset, seedCount: seeds, steps: steps, directory: directory,

@@ -1,5 +1,6 @@
 // `reformer-tui train`: headless training with progress lines, periodic evaluation and atomic
-// checkpoints; Ctrl-C/SIGTERM save and exit 0, --resume continues bit for bit.
+// checkpoints; Ctrl-C/SIGTERM save and exit 0, --resume continues bit for bit. The run holds
+// `<checkpoint>.lock` while it lives, so a second writer into the same folder refuses.
 
 import ArgumentParser
 import CTermGuard
@@ -87,6 +88,10 @@ struct TrainCommand: ParsableCommand {
         if let hashes { modelConfig.hashRounds = hashes }
         let directory = checkpoint ?? "runs/\(task.rawValue)-seed\(settings.seed)"
         var dataFile = data ?? chosen.dataPath
+        // One writer per checkpoint folder, for the whole run (the kernel drops the lock on any death);
+        // taken before the saved run is read, so a second writer refuses before touching anything.
+        let lock = try CheckpointLock.acquire(for: directory)
+        defer { lock.release() }
         if resume {
             guard FileManager.default.fileExists(atPath: directory + "/trainer_state.json") else {
                 throw ReformerError(file: directory, "holds no checkpoint to resume (no trainer_state.json)")
@@ -108,6 +113,14 @@ struct TrainCommand: ParsableCommand {
         } else {
             if FileManager.default.fileExists(atPath: directory + "/trainer_state.json") {
                 throw ReformerError(file: directory, "already holds a checkpoint; pass --resume to continue it or --checkpoint to start elsewhere")
+            }
+            // A save swaps in a whole new folder: whatever else is there would be deleted.
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+                guard isDirectory.boolValue else { throw ReformerError(file: directory, "is a file, expected a checkpoint folder (--checkpoint)") }
+                if !((try? FileManager.default.contentsOfDirectory(atPath: directory))?.isEmpty ?? false) {
+                    throw ReformerError(file: directory, "is a folder with other files, not a checkpoint; saving would replace them, so choose another --checkpoint")
+                }
             }
             trainer = try Trainer(config: modelConfig, settings: settings, data: taskData, preset: chosen.name,
                                   fullAttention: fullAttention, dataFile: dataFile)

@@ -63,7 +63,7 @@ func temporaryFolder(_ name: String) -> String {
         let after = try Data(contentsOf: URL(fileURLWithPath: dir + "/model.safetensors"))
         #expect(before == after)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: (dir as NSString).deletingLastPathComponent)
-            .filter { $0.hasPrefix((dir as NSString).lastPathComponent + ".saving") }
+            .filter { $0.contains((dir as NSString).lastPathComponent + ".saving") }
         #expect(leftovers.isEmpty)
         let state = try TrainerState.load(path: dir + "/trainer_state.json")
         #expect(state.step == 1)

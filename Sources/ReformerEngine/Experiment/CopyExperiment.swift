@@ -4,7 +4,8 @@
 // Every model trains in DIR/seed<S>/<full|lsh1|lsh2|lsh4>/ (the trainer's atomic checkpoints) and
 // every measured cell goes to DIR/results.json at once, so a stopped experiment continues with
 // `--resume`: finished models are skipped, a partly trained one continues from its checkpoint,
-// measured cells are not measured again.
+// measured cells are not measured again. The command holds DIR.lock; each model's folder is locked
+// while it trains (CheckpointLock), so no second writer gets in.
 //
 // Headless, the runner trains with its own loop and reports progress lines; under the dashboard it
 // drives one TrainingSession per model on the worker thread and publishes the grid with each snapshot.
@@ -115,6 +116,12 @@ public final class CopyExperiment: @unchecked Sendable {
         let task = try CopyTask(wordLength: preset.training.copy.wordLength)
         let s = settings(seed: seed)
         return .copy(task, evaluation: task.evaluationSet(count: s.evalSequences, seed: seed, batchSize: s.batchSize))
+    }
+
+    /// The model folder's lock, held while the runner trains and evaluates it (the caller holds the
+    /// experiment folder's), so a `train` into that folder meanwhile refuses.
+    func lockModel(seed: UInt64, row: Table2.Row) throws(ReformerError) -> CheckpointLock {
+        try CheckpointLock.acquire(for: modelDirectory(seed: seed, row: row))
     }
 
     /// A fresh trainer, or the one checkpointed in the model's folder.
@@ -241,6 +248,8 @@ public final class CopyExperiment: @unchecked Sendable {
                 if shouldStop() { return .interrupted }
                 let m = results.models[i]
                 guard let row = m.row else { throw ReformerError(file: "results.json", field: "models", "names model \(m.model)") }
+                let lock = try lockModel(seed: m.seed, row: row)
+                defer { lock.release() }
                 let trainer = try self.trainer(seed: m.seed, row: row)
                 if !trainer.isFinished {
                     let c = trainer.model.config
@@ -378,6 +387,8 @@ public final class CopyExperiment: @unchecked Sendable {
                 guard let row = m.row else { throw ReformerError(file: "results.json", field: "models", "names model \(m.model)") }
                 phase = .training
                 evaluatingColumn = nil
+                let lock = try lockModel(seed: m.seed, row: row)
+                defer { lock.release() }
                 let trainer = try self.trainer(seed: m.seed, row: row)
                 let session = TrainingSession(trainer: trainer, checkpointDirectory: modelDirectory(seed: m.seed, row: row),
                                               store: store, commands: commands, log: log)
