@@ -40,6 +40,8 @@ struct EvalCommand: ParsableCommand {
     @Flag(name: .long, help: "With --generate: generate without the decoding cache (full forward per token).")
     var noCache = false
 
+    @OptionGroup var memory: MemoryOption
+
     func validate() throws {
         if hashes != nil && fullAttention { throw ValidationError("give --hashes or --full-attention, not both") }
         if let h = hashes, h < 1 { throw ValidationError("--hashes must be at least 1") }
@@ -47,6 +49,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        memory.apply()
         try runReporting {
             let checkpoint = try HFCheckpoint.load(directory: model)
             let chosen = try TaskSetup.preset(task: task, named: preset)
