@@ -81,21 +81,27 @@ public struct Footprint: Sendable, Equatable {
 
     public static func + (a: Footprint, b: Footprint) -> Footprint { Footprint(a.terms + b.terms) }
 
-    /// The largest term (an overflowing one first) and its factor furthest above the usual value;
-    /// when none is above it (the limit is what is small), the term's first factor.
+    /// The largest term (an overflowing one first) and its factor furthest above the usual value
+    /// (nil when none is above it: then the limit is what is small, not a field).
     public var culprit: (term: SizeTerm, factor: SizeFactor?)? {
         guard let term = terms.max(by: { ($0.bytes ?? .max) < ($1.bytes ?? .max) }) else { return nil }
         let furthest = term.factors.max { $0.excess < $1.excess }   // ties: the first listed
-        return (term, (furthest?.excess ?? 0) > 1 ? furthest : term.factors.first)
+        return (term, (furthest?.excess ?? 0) > 1 ? furthest : nil)
     }
 
     /// The one-line refusal: the blamed field, its value, the size it implies and, when given,
     /// the limit it exceeds. `configFile` names the config for factors without a source.
     public func refusal(configFile: String, limit: MemoryLimit? = nil) -> ReformerError {
         guard let (term, factor) = culprit else { return ReformerError(file: configFile, "needs no memory") }
-        var detail = "\(factor?.shown ?? "this config") need \(ByteCount.format(term.bytes)) of \(term.what)"
-        if ByteCount.format(total) != ByteCount.format(term.bytes) { detail += " (\(ByteCount.format(total)) in all)" }
-        if let limit, term.bytes != nil { detail += ", more than the \(ByteCount.format(limit.bytes)) available (\(limit.name))" }
+        let part = "\(ByteCount.format(term.bytes)) of \(term.what)", all = ByteCount.format(total)
+        var detail: String
+        if let factor {
+            detail = "\(factor.shown) need \(part)"
+            if all != ByteCount.format(term.bytes) { detail += " (\(all) in all)" }
+        } else {
+            detail = all == ByteCount.format(term.bytes) ? "needs \(part)" : "needs \(all) in all (\(part))"
+        }
+        if let limit, total != nil { detail += ", more than the \(ByteCount.format(limit.bytes)) available (\(limit.name))" }
         return ReformerError(file: factor?.source ?? configFile, field: factor?.field ?? "", detail)
     }
 }
@@ -247,7 +253,7 @@ public enum ModelFootprint {
         let window = fullKeys ? T : Checked.product([C, Checked.sum([before, 1, after]) ?? -1])
         let block = fullKeys ? min(T, 64) : min(C, T)
         guard let slots = Checked.product([rounds, T]), let w = window else {
-            return SizeTerm("\(kind.rawValue) attention scratch", bytes: nil, factors: windowFactors(c, kind) + [positions(T, source: source)])
+            return SizeTerm("\(kind == .lsh ? "LSH" : "local") attention scratch", bytes: nil, factors: windowFactors(c, kind) + [positions(T, source: source)])
         }
         let counts: Int? = plan.map { Checked.sum([Checked.product([rounds, $0.bucketCount + 1]), 1]) } ?? 0
         let perWorker = Checked.sum([
@@ -261,7 +267,7 @@ public enum ModelFootprint {
         var factors = [positions(T, source: source), headSize(c)] + windowFactors(c, kind)
         if lsh { factors.append(ModelFootprint.rounds(c)) }
         if lsh, let plan { factors.append(buckets(c, plan)) }
-        return SizeTerm("\(kind.rawValue) attention scratch", bytes: perWorker.flatMap { Checked.product([$0, workers]) }, factors: factors)
+        return SizeTerm("\(kind == .lsh ? "LSH" : "local") attention scratch", bytes: perWorker.flatMap { Checked.product([$0, workers]) }, factors: factors)
     }
 
     static func windowFactors(_ c: ReformerConfig, _ kind: AttentionKind) -> [SizeFactor] {
