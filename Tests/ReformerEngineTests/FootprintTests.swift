@@ -125,6 +125,8 @@ import ReformerTestSupport
         expectError(["config.json (attention_head_size)", "1000000000000000 features per head", "more than 8.0 EiB"]) {
             _ = try config(["attention_head_size": "1000000000000000", "num_attention_heads": "100000"])
         }
+        let manyLayers = "[" + Array(repeating: "\"local\"", count: 10_001).joined(separator: ", ") + "]"
+        expectError(["config.json (attn_layers)", "has 10001 layers, more than 10000"]) { _ = try config(["attn_layers": manyLayers]) }
         expectError(["config.json (hidden_size)", "beyond the integers a JSON number holds exactly"]) {
             _ = try config(["hidden_size": "4611686018427387904"])
         }

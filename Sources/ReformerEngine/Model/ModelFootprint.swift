@@ -303,11 +303,20 @@ public enum ModelFootprint {
 }
 
 extension ReformerConfig {
+    /// The most layers a config may list (published Reformers have 6 to 12).
+    public static let maxLayers = 10_000
+
     /// The sizes the engine's integer types must hold (called by `validate`): token ids and
-    /// positions are 32-bit, bucket ids fit 2^24 per round, and every parameter count fits Int.
+    /// positions are 32-bit, bucket ids fit 2^24 per round, every parameter count fits Int, and
+    /// the layer list is of a size a model can have.
     /// Messages name the field and, where it helps, the memory the value implies.
     func checkSizes(file: String) throws(ReformerError) {
         let limit32 = Int(Int32.max)
+        // Each layer is a dozen named tensors of bookkeeping before any weight: bound the count so
+        // a long list in a small file cannot allocate gigabytes of names.
+        if layerCount > ReformerConfig.maxLayers {
+            throw ReformerError(file: file, field: "attn_layers", "has \(layerCount) layers, more than \(ReformerConfig.maxLayers)")
+        }
         if vocabSize > limit32 {
             let embeddings = Checked.product([vocabSize, hiddenSize, 3 * ModelFootprint.float])
             throw ReformerError(file: file, field: "vocab_size",

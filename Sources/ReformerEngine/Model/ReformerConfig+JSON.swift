@@ -86,7 +86,7 @@ extension ReformerConfig {
         try Self.checkStorageType(r)
         // transformers ties nothing for a Reformer whatever this says (its LM head is [V, 2H], the
         // embedding [V, H]; 5.x declares no tied keys), and neither does the engine: read, not used.
-        _ = try r.bool("tie_word_embeddings")
+        if o["tie_word_embeddings"] != .null { _ = try r.bool("tie_word_embeddings") }
         if let arch = try r.stringList("architectures"), let first = arch.first {
             guard ["ReformerModelWithLMHead", "ReformerForMaskedLM", "ReformerModel"].contains(first) else {
                 throw ReformerError(file: file, field: "architectures", "names \"\(first)\", expected ReformerModelWithLMHead or ReformerForMaskedLM")
