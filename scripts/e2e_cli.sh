@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end checks of the reformer-tui binary (release build, as users run it):
 #  1. inspect + compare reproduces every HF fixture in Tests/ReformerEngineTests/Fixtures;
-#  2. bad input gives exit status 1 and exactly one line on stderr naming the file/field — no trap.
+#  2. bad input (arguments too) gives exit status 1 and exactly one line on stderr naming the
+#     file/field — no trap;
+#  3. configs asking for absurd sizes, under a 3 GiB address-space limit: the same one line, refused
+#     before anything is allocated.
 # Usage: REFORMER_TUI_BIN=path/to/reformer-tui scripts/e2e_cli.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +41,7 @@ expect_error() {
     lines=$(wc -l <"$WORK/err")
     if [ "$status" -ne 1 ]; then fail "$name: exit status $status, expected 1"; cat "$WORK/err"; return; fi
     if [ "$lines" -ne 1 ]; then fail "$name: $lines stderr lines, expected 1"; cat "$WORK/err"; return; fi
+    if ! grep -q '[^[:space:]]' "$WORK/err"; then fail "$name: the stderr line is empty"; return; fi
     for f in "${fragments[@]}"; do
         if ! grep -qF -- "$f" "$WORK/err"; then fail "$name: stderr lacks '$f': $(cat "$WORK/err")"; return; fi
     done
@@ -113,6 +117,41 @@ expect_error "inputs without input_ids" "noids.safetensors" "input_ids" "is miss
     "$BIN" inspect --model "$TINY" --inputs "$WORK/noids.safetensors" --out "$WORK/o.safetensors"
 expect_error "output folder does not exist" "$WORK/missing-dir/o.safetensors" -- \
     "$BIN" inspect --model "$TINY" --inputs "$IN" --out "$WORK/missing-dir/o.safetensors"
+
+# Argument errors: one line too (no usage text after it), exit 1.
+expect_error "sample without a prompt" "give exactly one of --prompt" -- "$BIN" sample --model "$TINY"
+expect_error "missing required option" "--model" -- "$BIN" inspect --inputs "$IN" --out "$WORK/o.safetensors"
+expect_error "--max-memory not a size" "--max-memory" "512M" -- "$BIN" sample --model "$TINY" --prompt-ids "1 2" --max-memory lots
+expect_error "--max-memory too small for the model" "more than the" "(--max-memory)" -- \
+    "$BIN" sample --model "$TINY" --prompt-ids "1 2 3" --tokens 4 --max-memory 64K
+expect_error "--max-memory too small for inspect" "(--max-memory)" -- \
+    "$BIN" inspect --model "$TINY" --inputs "$IN" --out "$WORK/o.safetensors" --max-memory 256K
+
+# --- 3. absurd sizes under a 3 GiB address-space limit -----------------------------------------
+# Configs asking for sizes nothing can hold are refused with one line before any buffer exists:
+# the config's own limits, the checkpoint's shapes, then the memory the process may use.
+limited() { (ulimit -v 3145728 && exec "$@"); }
+absurd() {  # absurd NAME SED-EDIT FRAGMENT...: inspect and sample on tiny-causal with its config.json edited
+    local name=$1 edit=$2; shift 2
+    local d; d=$(ckpt "absurd-$name"); sed -i "$edit" "$d/config.json"
+    expect_error "inspect, $name (ulimit -v 3 GiB)" "$@" -- limited "$BIN" inspect --model "$d" --inputs "$IN" --out "$WORK/o.safetensors"
+    expect_error "sample, $name (ulimit -v 3 GiB)" "$@" -- limited "$BIN" sample --model "$d" --prompt-ids "1 2 3" --tokens 4
+}
+absurd vocab 's/"vocab_size": 40/"vocab_size": 10000000000/' "config.json (vocab_size)" "10000000000" "TiB"
+absurd vocab-1e9 's/"vocab_size": 40/"vocab_size": 1000000000/' "word_embeddings.weight" "expected [1000000000, 32]"
+absurd hashes-1e9 's/"num_hashes": 2/"num_hashes": 1000000000/' "config.json (num_hashes)" "1000000000 rounds need" "RLIMIT_AS"
+absurd hashes-2e40 's/"num_hashes": 2/"num_hashes": 1099511627776/' "config.json (num_hashes)" "1099511627776 rounds need"
+absurd head-size 's/"attention_head_size": 16/"attention_head_size": 100000000/' "query.weight" "expected [200000000, 32]"
+absurd buckets-2e40 's/"num_buckets": 8/"num_buckets": 1099511627776/' "config.json (num_buckets)" "1099511627776" "TiB"
+absurd hidden 's/"hidden_size": 32/"hidden_size": 4611686018427387904/' "config.json (hidden_size)" "expected a smaller integer"
+absurd axial-product 's/^    8,$/    4294967296,/; s/^    8$/    4294967296/' "config.json (axial_pos_shape)" "multiplies to more than"
+absurd max-positions 's/"max_position_embeddings": 64/"max_position_embeddings": 1099511627776/' \
+    "config.json (max_position_embeddings)" "positions are 32-bit"
+# Shapes that match a config nothing can hold: only a fresh model has them (init allocates nothing first).
+sed 's/"attention_head_size": 16/"attention_head_size": 100000000/' "$TINY/config.json" >"$WORK/head-size.json"
+expect_error "init, attention_head_size 1e8 (ulimit -v 3 GiB)" "head-size.json (attention_head_size)" "100000000 features per head need" -- \
+    limited "$BIN" init --config "$WORK/head-size.json" --out "$WORK/head-size"
+[ -e "$WORK/head-size" ] && fail "init left a folder for a refused model"
 
 # explore needs a terminal: through a pipe it says so and exits 2.
 "$BIN" explore --task copy >"$WORK/out" 2>"$WORK/err" </dev/null

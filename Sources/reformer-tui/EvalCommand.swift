@@ -51,6 +51,8 @@ struct EvalCommand: ParsableCommand {
     @Flag(name: .long, help: "With --generate: generate without the decoding cache (full forward per token).")
     var noCache = false
 
+    @OptionGroup var memory: MemoryOption
+
     func validate() throws {
         if hashes != nil && fullAttention { throw ValidationError("give --hashes or --full-attention, not both") }
         if let h = hashes, h < 1 { throw ValidationError("--hashes must be at least 1") }
@@ -61,6 +63,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        memory.apply()
         try runReporting {
             let checkpoint = try HFCheckpoint.load(directory: model)
             if let data {

@@ -39,6 +39,8 @@ struct ExploreCommand: ParsableCommand {
     @Flag(name: .long, help: "No colours.")
     var mono = false
 
+    @OptionGroup var memory: MemoryOption
+
     func validate() throws {
         let sources = [text != nil, file != nil, task != nil].filter { $0 }.count
         if sources != 1 { throw ValidationError("give exactly one of --text, --file or --task copy") }
@@ -49,6 +51,7 @@ struct ExploreCommand: ParsableCommand {
     }
 
     func run() throws {
+        memory.apply()
         try runReporting {
             guard TerminalSession.canUseTerminal else {
                 FileHandle.standardError.write(Data("error: explore needs a terminal (stdout and stdin a tty, TERM set and not dumb)\n".utf8))

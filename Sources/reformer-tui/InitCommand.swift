@@ -36,7 +36,7 @@ struct InitCommand: ParsableCommand {
             let cfg: ReformerConfig
             if let preset { cfg = try Presets.config(named: preset, length: length) }
             else { cfg = try ReformerConfig.load(path: config!) }
-            let model = try ReformerModel.initialized(config: cfg, seed: seed)
+            let model = try ReformerModel.initialized(config: cfg, seed: seed, configFile: config ?? "--preset \(preset ?? "")")
             try HFCheckpoint.save(model, directory: out)
             print("init: \(model.parameters.scalarCount) parameters, \(cfg.layerCount) layers \(cfg.attentionLayers.map(\.rawValue)) → \(out)")
         }

@@ -37,7 +37,10 @@ struct InspectCommand: ParsableCommand {
     @Option(name: .long, help: "Seed of the rotations when neither IN nor the config's hash_seed gives them.")
     var seed: UInt64 = 0
 
+    @OptionGroup var memory: MemoryOption
+
     func run() throws {
+        memory.apply()
         try runReporting {
             let started = Date()
             let model = try HFCheckpoint.load(directory: self.model, seed: seed)

@@ -22,8 +22,20 @@ struct ReformerTUICommand: ParsableCommand {
             var command = try parseAsRoot(arguments.isEmpty ? ["train", "--fresh-seed"] : arguments)
             try command.run()
         } catch {
-            exit(withError: error)
+            exitReporting(error)
         }
+    }
+
+    /// Help and version output as ArgumentParser prints them (exit 0); a command's own exit status
+    /// as it is; every other failure — bad arguments included — as one line on stderr and exit
+    /// status 1, so that line is the whole of stderr (no usage text after it).
+    static func exitReporting(_ error: Error) -> Never {
+        if let code = error as? ExitCode { Foundation.exit(code.rawValue) }
+        if exitCode(for: error) == .success { exit(withError: error) }
+        let lines = message(for: error).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        FileHandle.standardError.write(Data("error: \(lines.first ?? "\(error)")\n".utf8))
+        Foundation.exit(1)
     }
 }
 

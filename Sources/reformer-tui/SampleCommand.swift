@@ -43,6 +43,8 @@ struct SampleCommand: ParsableCommand {
     @Option(name: .long, help: "Byte id offset (default: 2 for a 258-token vocabulary such as HF's enwik8, else 0).")
     var byteOffset: Int?
 
+    @OptionGroup var memory: MemoryOption
+
     func validate() throws {
         let sources = [prompt != nil, promptFile != nil, promptIds != nil].filter { $0 }.count
         if sources != 1 { throw ValidationError("give exactly one of --prompt, --prompt-file or --prompt-ids") }
@@ -54,6 +56,7 @@ struct SampleCommand: ParsableCommand {
     }
 
     func run() throws {
+        memory.apply()
         try runReporting {
             let reformer = try HFCheckpoint.load(directory: model, seed: seed)
             let c = reformer.config

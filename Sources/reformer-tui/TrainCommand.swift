@@ -57,6 +57,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Log every N steps instead of every few seconds (0: time-based).")
     var logEvery = 0
 
+    @OptionGroup var memory: MemoryOption
+
     func validate() throws {
         if hashes != nil && fullAttention { throw ValidationError("give --hashes or --full-attention, not both") }
         if let h = hashes, h < 1 { throw ValidationError("--hashes must be at least 1") }
@@ -68,6 +70,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        memory.apply()
         var code: Int32 = 0
         try runReporting { code = try train() }
         if code != 0 { throw ExitCode(code) }

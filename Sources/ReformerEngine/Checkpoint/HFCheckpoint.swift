@@ -1,5 +1,6 @@
 // HFCheckpoint: a HuggingFace Reformer checkpoint folder (config.json + model.safetensors) ↔ a
-// ReformerModel. Every parameter the config implies must be present with its exact shape; the
+// ReformerModel. Every parameter the config implies must be present with its exact shape — checked
+// on the header before any storage is allocated, as is the memory the parameters need; the
 // LM-head bias follows spec §2.3 (decoder.bias when present, else the 4.x lm_head.bias).
 
 import Foundation
@@ -26,20 +27,14 @@ public enum HFCheckpoint {
         return model
     }
 
-    /// Fills a ParameterSet from a safetensors file, checking presence and shapes of every tensor.
+    /// Fills a ParameterSet from a safetensors file, checking presence and shapes of every tensor
+    /// (and the memory they need) before the storage is allocated.
     public static func loadParameters(_ file: SafeTensorsFile, config: ReformerConfig) throws(ReformerError) -> ParameterSet {
         let layout = ParameterLayout(config: config)
+        try checkBeforeAllocating(file, layout: layout, config: config)
         let P = ParameterSet(layout: layout, category: .parameters)
-        for (slot, e) in layout.entries.enumerated() {
-            var source = e.hfName
-            if slot == layout.lmBias && !file.contains(source) { source = "lm_head.bias" }
-            if slot == layout.lmLegacyBias && !file.contains(source) { source = "lm_head.decoder.bias" }
-            guard let info = file.info(source) else {
-                throw ReformerError(file: file.path, field: e.hfName, "is missing, expected a tensor of shape \(e.shape) for this config")
-            }
-            guard info.shape == e.shape else {
-                throw ReformerError(file: file.path, field: source, "has shape \(info.shape), expected \(e.shape) for this config")
-            }
+        for slot in layout.entries.indices {
+            let source = sourceName(slot, layout: layout, file: file)   // present with its shape: checked above
             let values = try file.floats(source)
             guard values.allSatisfy({ $0.isFinite }) else {
                 throw ReformerError(file: file.path, field: source, "contains NaN or infinite values")
@@ -47,6 +42,32 @@ public enum HFCheckpoint {
             P.set(slot, values)
         }
         return P
+    }
+
+    /// Before any parameter storage exists: every tensor the config implies is in the file with
+    /// its shape (the header alone is read), and the parameters fit in the memory the process may
+    /// use (MemoryBudget), judged for the config.json beside the weights.
+    static func checkBeforeAllocating(_ file: SafeTensorsFile, layout: ParameterLayout, config: ReformerConfig) throws(ReformerError) {
+        for (slot, e) in layout.entries.enumerated() {
+            let source = sourceName(slot, layout: layout, file: file)
+            guard let info = file.info(source) else {
+                throw ReformerError(file: file.path, field: e.hfName, "is missing, expected a tensor of shape \(e.shape) for this config")
+            }
+            guard info.shape == e.shape else {
+                throw ReformerError(file: file.path, field: source, "has shape \(info.shape), expected \(e.shape) for this config")
+            }
+        }
+        let folder = file.path.lastIndex(of: "/").map { String(file.path[..<$0]) + "/" } ?? ""
+        try MemoryBudget.require(ModelFootprint.parameters(config), configFile: folder + "config.json")
+    }
+
+    /// The file's key for the tensor in `slot`: the LM-head bias follows spec §2.3 (decoder.bias
+    /// when present, else the 4.x lm_head.bias, and the other way round for the legacy copy).
+    static func sourceName(_ slot: Int, layout: ParameterLayout, file: SafeTensorsFile) -> String {
+        let name = layout.entries[slot].hfName
+        if slot == layout.lmBias && !file.contains(name) { return "lm_head.bias" }
+        if slot == layout.lmLegacyBias && !file.contains(name) { return "lm_head.decoder.bias" }
+        return name
     }
 
     /// Writes `model` as a HF checkpoint folder (config.json + model.safetensors), atomically per file.

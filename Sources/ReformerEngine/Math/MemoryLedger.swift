@@ -1,7 +1,13 @@
 // MemoryLedger: every engine buffer is allocated through here, so its totals are the engine's real
 // memory use (not an estimate). The dashboard's memory panel and the depth/memory tests read it.
+// An allocation the system refuses ends the program with one line, never a trap.
 
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What a buffer holds; the ledger keeps a live total and a peak per category.
 public enum MemoryCategory: String, CaseIterable, Sendable {
@@ -65,15 +71,22 @@ public final class LedgerBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
         self.count = count
         self.category = category
         self.ledger = ledger
-        self.bytes = max(count, 1) * MemoryLayout<Element>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        let bytes = Checked.product([max(count, 1), MemoryLayout<Element>.stride])
+        var allocated: UnsafeMutableRawPointer? = nil
+        if let bytes, posix_memalign(&allocated, 64, bytes) != 0 { allocated = nil }
+        guard let bytes, let raw = allocated else {
+            // The sizes were checked against the memory budget before (ModelFootprint); when the
+            // system still says no, stop with one line rather than a trap.
+            outOfMemory(bytes, category)
+        }
+        self.bytes = bytes
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         self.pointer = raw.bindMemory(to: Element.self, capacity: max(count, 1))
         ledger.record(bytes, category)
     }
 
     deinit {
-        UnsafeMutableRawPointer(pointer).deallocate()
+        free(UnsafeMutableRawPointer(pointer))
         ledger.record(-bytes, category)
     }
 
@@ -90,3 +103,11 @@ public final class LedgerBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
 }
 
 public typealias FloatBuffer = LedgerBuffer<Float>
+
+/// The last resort when the system refuses an allocation the budget allowed: one line on stderr
+/// and exit status 1 (a buffer initialiser cannot throw, and a trap would print a backtrace).
+func outOfMemory(_ bytes: Int?, _ category: MemoryCategory) -> Never {
+    let line = "error: out of memory: the system refused \(ByteCount.format(bytes)) for \(category.rawValue) buffers\n"
+    _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+    exit(1)
+}

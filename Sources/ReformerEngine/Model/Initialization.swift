@@ -1,10 +1,12 @@
 // Initialization: a fresh model the way HF's ReformerPreTrainedModel initialises one — linear and
 // embedding weights N(0, initializer_range), axial factors N(0, axial_norm_std), LayerNorm γ = 1,
-// β = 0, biases 0 — drawn from the engine's seeded generator.
+// β = 0, biases 0 — drawn from the engine's seeded generator, once the parameters are known to fit.
 
 extension ReformerModel {
-    public static func initialized(config: ReformerConfig, seed: UInt64) throws(ReformerError) -> ReformerModel {
-        try config.validate(file: "config")
+    /// `configFile` names the config in error messages.
+    public static func initialized(config: ReformerConfig, seed: UInt64, configFile: String = "config") throws(ReformerError) -> ReformerModel {
+        try config.validate(file: configFile)
+        try MemoryBudget.require(ModelFootprint.parameters(config), configFile: configFile)
         let layout = ParameterLayout(config: config)
         let P = ParameterSet(layout: layout, category: .parameters)
         var rng = SplitMix64(seed: seed)

@@ -8,7 +8,8 @@ public struct ParameterEntry: Sendable {
     public let hfName: String    // HF checkpoint key
     public let shape: [Int]
     public let offset: Int       // in elements from the arena start
-    public var count: Int { shape.reduce(1, *) }
+    /// Elements (0 in a layout whose sizes overflow; see `ParameterLayout.overflows`).
+    public let count: Int
 }
 
 /// Slot indices of one layer's tensors (-1 where the layer kind has none).
@@ -23,6 +24,9 @@ public struct LayerSlots: Sendable {
 public struct ParameterLayout: Sendable {
     public private(set) var entries: [ParameterEntry] = []
     public private(set) var totalCount = 0
+    /// Some tensor's element count, or the total, exceeds Int: the layout describes sizes that
+    /// cannot exist (ReformerConfig.validate refuses such configs before any storage is made).
+    public private(set) var overflows = false
     public var word = -1, axial0 = -1, axial1 = -1, position = -1
     public var layers: [LayerSlots] = []
     public var finalNormWeight = -1, finalNormBias = -1
@@ -31,7 +35,10 @@ public struct ParameterLayout: Sendable {
     private var hfIndex: [String: Int] = [:]
 
     public init(config c: ReformerConfig) {
-        let H = c.hiddenSize, A = c.allHeadSize, F = c.feedForwardSize, V = c.vocabSize
+        let H = c.hiddenSize, F = c.feedForwardSize, V = c.vocabSize
+        let checkedA = Checked.product([c.headCount, c.headSize]), checked2H = Checked.product([2, H])
+        if checkedA == nil || checked2H == nil { overflows = true }
+        let A = checkedA ?? 0, H2 = checked2H ?? 0
         word = add("embeddings.word", [V, H])
         if c.axialPositionEmbeddings {
             axial0 = add("embeddings.axial0", [c.axialShape[0], 1, c.axialDims[0]])
@@ -60,18 +67,23 @@ public struct ParameterLayout: Sendable {
             s.ff2Bias = add(p + "feedForward.dense2.bias", [H])
             layers.append(s)
         }
-        finalNormWeight = add("finalNorm.weight", [2 * H])
-        finalNormBias = add("finalNorm.bias", [2 * H])
-        lmWeight = add("lmHead.weight", [V, 2 * H])
+        finalNormWeight = add("finalNorm.weight", [H2])
+        finalNormBias = add("finalNorm.bias", [H2])
+        lmWeight = add("lmHead.weight", [V, H2])
         lmBias = add("lmHead.bias", [V])
         lmLegacyBias = add("lmHead.legacyBias", [V])
     }
 
     private mutating func add(_ name: String, _ shape: [Int]) -> Int {
         let hf = TensorNames.hfName(forEngineName: name) ?? name
-        let e = ParameterEntry(name: name, hfName: hf, shape: shape, offset: totalCount)
+        let count = Checked.product(shape)
+        let e = ParameterEntry(name: name, hfName: hf, shape: shape, offset: totalCount, count: count ?? 0)
         // Keep every tensor 16-float aligned so SIMD loads never straddle two tensors' cache lines.
-        totalCount += (e.count + 15) / 16 * 16
+        if let count, let padded = Checked.sum([count, 15]).map({ $0 / 16 * 16 }), let next = Checked.sum([totalCount, padded]) {
+            totalCount = next
+        } else {
+            overflows = true
+        }
         index[name] = entries.count
         hfIndex[hf] = entries.count
         entries.append(e)

@@ -1,5 +1,8 @@
-// ReformerConfig+JSON: HF config.json ↔ ReformerConfig. Absent keys take spec §1 defaults, unknown
-// keys are ignored, a present key of the wrong type or value fails with the file and field named.
+// ReformerConfig+JSON: HF config.json ↔ ReformerConfig, read the way transformers' ReformerConfig
+// reads it: absent keys take its defaults (spec §1), legacy and unknown keys are ignored,
+// `num_hidden_layers` is len(attn_layers), `dtype` (or the older `torch_dtype`) names the weights'
+// storage type. A present key of the wrong type or value fails with the file and field named.
+// Saving writes every key the engine reads, so a checkpoint never depends on a default.
 
 import Foundation
 
@@ -68,7 +71,11 @@ extension ReformerConfig {
             c.hashSeed = UInt64(seed)
         }
         c.padTokenId = try r.int("pad_token_id", allowNull: true) ?? c.padTokenId
-        if o["eos_token_id"] != nil { c.eosTokenId = try r.int("eos_token_id", allowNull: true) }
+        switch o["eos_token_id"] {
+        case nil: break
+        case .array?: c.eosTokenId = try r.intList("eos_token_id")?.first   // transformers allows a list; keep the first
+        default: c.eosTokenId = try r.int("eos_token_id", allowNull: true)
+        }
         c.feedForwardChunkSize = try r.int("chunk_size_feed_forward") ?? c.feedForwardChunkSize
         c.lmHeadChunkSize = try r.int("chunk_size_lm_head") ?? c.lmHeadChunkSize
         c.hiddenDropout = try r.float("hidden_dropout_prob") ?? c.hiddenDropout
@@ -76,6 +83,10 @@ extension ReformerConfig {
         c.lshAttentionDropout = try r.float("lsh_attention_probs_dropout_prob") ?? c.lshAttentionDropout
         c.axialNormStd = try r.float("axial_norm_std") ?? c.axialNormStd
         c.initializerRange = try r.float("initializer_range") ?? c.initializerRange
+        try Self.checkStorageType(r)
+        // transformers ties nothing for a Reformer whatever this says (its LM head is [V, 2H], the
+        // embedding [V, H]; 5.x declares no tied keys), and neither does the engine: read, not used.
+        if o["tie_word_embeddings"] != .null { _ = try r.bool("tie_word_embeddings") }
         if let arch = try r.stringList("architectures"), let first = arch.first {
             guard ["ReformerModelWithLMHead", "ReformerForMaskedLM", "ReformerModel"].contains(first) else {
                 throw ReformerError(file: file, field: "architectures", "names \"\(first)\", expected ReformerModelWithLMHead or ReformerForMaskedLM")
@@ -86,6 +97,25 @@ extension ReformerConfig {
         }
         try c.validate(file: file)
         return c
+    }
+
+    /// Storage types a checkpoint's `dtype` may name (the reader converts each to float32).
+    public static let storageTypes = ["float32", "float16", "bfloat16"]
+
+    /// `dtype`, or the pre-5.0 `torch_dtype` when `dtype` is absent or null (transformers keeps
+    /// `dtype` when both are given): null or one of `storageTypes`. transformers turns the string
+    /// into a torch dtype (`getattr(torch, name)`) and fails on a name torch lacks; the engine also
+    /// refuses the torch dtypes its readers do not convert (float64, integers).
+    static func checkStorageType(_ r: FieldReader) throws(ReformerError) {
+        var key = "dtype"
+        if r.object["dtype"] == nil || r.object["dtype"] == .null { key = "torch_dtype" }
+        guard let value = r.object[key], value != .null else { return }
+        guard case .string(let name) = value else {
+            throw ReformerError(file: r.file, field: key, "is \(value.typeName), expected a string such as \"float32\" or null")
+        }
+        guard storageTypes.contains(name) else {
+            throw ReformerError(file: r.file, field: key, "is \"\(name)\", expected one of \(storageTypes.joined(separator: ", ")) or null")
+        }
     }
 
     /// Keys whose values HF declares as floats.
@@ -145,6 +175,7 @@ extension ReformerConfig {
             "initializer_range": f(initializerRange),
             "tie_word_embeddings": .bool(false),
             "use_cache": .bool(true),
+            "dtype": .string("float32"),   // SafeTensorsWriter stores every tensor as F32
         ]
         return .object(o)
     }
@@ -164,6 +195,8 @@ struct FieldReader {
         switch v {
         case .null where allowNull: return nil
         case .number(let d) where d == d.rounded() && abs(d) < 9e15: return Int(d)
+        case .number(let d) where d == d.rounded():
+            throw ReformerError(file: file, field: key, "is \(d), beyond the integers a JSON number holds exactly (2^53), expected a smaller integer")
         case .number(let d): throw ReformerError(file: file, field: key, "is \(d), expected an integer")
         default: throw wrong(key, v, "an integer")
         }

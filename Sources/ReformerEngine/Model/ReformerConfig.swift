@@ -1,5 +1,6 @@
 // ReformerConfig: the hyperparameters of a Reformer, decoded from HuggingFace's config.json with the
-// defaults of REFORMER_SPEC §1 (transformers 5.24), validated so contradictions fail with one line.
+// defaults of REFORMER_SPEC §1 — transformers' ReformerConfig defaults (checked against 5.25's
+// configuration_reformer.py) — validated so contradictions and absurd sizes fail with one line.
 
 import Foundation
 
@@ -139,6 +140,7 @@ public struct ReformerConfig: Sendable, Equatable {
             }
             if overflow { throw fail("num_buckets", "\(f) multiplies to more than 2^24 buckets") }
         }
+        try checkSizes(file: file)
         if isDecoder && architecture == "ReformerForMaskedLM" {
             throw fail("is_decoder", "is true, but ReformerForMaskedLM expects false")
         }

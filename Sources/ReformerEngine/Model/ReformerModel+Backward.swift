@@ -29,6 +29,7 @@ extension ReformerModel {
         try validate(request)
         let T = paddedLength(for: T0)
         try checkLength(T)
+        try checkMemory(request, length: T, training: true)
         let H = c.hiddenSize, V = c.vocabSize, rows = B * T
         let P = parameters
 

@@ -1,6 +1,7 @@
 // ReformerModel: the whole forward of REFORMER_SPEC §3 in one top-down flow —
 //   pad → embed → for each layer: Y1 = X1 + Attn(X2), Y2 = X2 + FF(Y1) → LN(concat) → LM head → loss.
-// Buffers are planned once per call from (B, T); the per-layer loop allocates nothing.
+// Buffers are planned once per call from (B, T) and checked against the memory budget first; the
+// per-layer loop allocates nothing.
 
 import Foundation
 
@@ -44,6 +45,7 @@ public final class ReformerModel: @unchecked Sendable {
         try validate(request)
         let T = paddedLength(for: T0)
         try checkLength(T)
+        try checkMemory(request, length: T, training: false)
         let H = c.hiddenSize, V = c.vocabSize, rows = B * T
 
         let ctx = LayerContext(model: self, request: request, length: T)
@@ -142,6 +144,21 @@ public final class ReformerModel: @unchecked Sendable {
         if c.axialPositionEmbeddings && c.axialShape[0] * c.axialShape[1] < T {
             throw ReformerError(file: configSource, field: "axial_pos_shape",
                                 "\(c.axialShape) covers \(c.axialShape[0] * c.axialShape[1]) positions, but the sequence needs \(T)")
+        }
+    }
+
+    /// Refuses a call whose buffers (ModelFootprint.forward) cannot fit in the memory the process
+    /// may use, or whose LSH sort indices would pass 32 bits — before any of its buffers exists.
+    func checkMemory(_ request: ForwardRequest, length T: Int, training: Bool) throws(ReformerError) {
+        let c = config
+        let hashing = ModelFootprint.hashes(c, length: T, fullAttention: request.fullAttention)
+        let footprint = ModelFootprint.forward(
+            c, plan: hashing ? plan(forLength: T) : nil, batch: request.batch, length: T, inputLength: request.length,
+            training: training, fullAttention: request.fullAttention, captureHidden: request.captureHidden)
+        try MemoryBudget.require(footprint, configFile: configSource)
+        if hashing && c.hashRounds > Int(Int32.max) / T {
+            throw ReformerError(file: configSource, field: "num_hashes",
+                                "is \(c.hashRounds): that many rounds of \(T) positions pass the 32-bit sort indices")
         }
     }
 

@@ -36,7 +36,7 @@ public enum CacheEvaluation {
             for row in 0..<request.batch {
                 let seq = Array(request.tokens[(row * request.length)..<((row + 1) * request.length)])
                 let labels = request.labels.map { Array($0[(row * request.length)..<((row + 1) * request.length)]) }
-                let decoder = try IncrementalDecoder(model: model, prompt: [seq[0]])
+                let decoder = try IncrementalDecoder(model: model, prompt: [seq[0]], capacity: seq.count)
                 var logits = decoder.lastLogits
                 for t in 1..<seq.count {
                     let target = Int(seq[t])

@@ -32,7 +32,9 @@ public final class IncrementalDecoder {
     private let plan: BucketPlan?
 
     /// Prefills the cache with `prompt` (a full forward) and returns the logits of its last position.
-    public init(model: ReformerModel, prompt: [Int32]) throws(ReformerError) {
+    /// `capacity`: the positions the cache will grow to (default: the prompt's), capped by the
+    /// model's maximum; the cache and the rotations for it must fit in memory before any is made.
+    public init(model: ReformerModel, prompt: [Int32], capacity: Int? = nil) throws(ReformerError) {
         self.model = model
         c = model.config
         guard !prompt.isEmpty else { throw ReformerError(file: "prompt", "is empty, expected at least one token") }
@@ -50,6 +52,9 @@ public final class IncrementalDecoder {
                                             chunkLength: c.lshChunkLength, maxPositions: c.maxPositionEmbeddings)
         }
         plan = resolved
+        let positions = min(max(capacity ?? prompt.count, prompt.count), c.maxPositionEmbeddings)
+        try MemoryBudget.require(ModelFootprint.decodeCache(c, plan: resolved, length: positions, source: "prompt + --tokens"),
+                                 configFile: model.configSource)
         if let plan {
             for i in 0..<c.layerCount where c.attentionLayers[i] == .lsh {
                 rotations[i] = try model.rotations(layer: i, plan: plan)
@@ -316,7 +321,7 @@ extension Generator {
         model: ReformerModel, prompt: [Int32], count: Int, settings: SamplingSettings, rng: inout SplitMix64,
         onToken: (Int32) -> Bool = { _ in true }
     ) throws(ReformerError) -> [Int32] {
-        let decoder = try IncrementalDecoder(model: model, prompt: prompt)
+        let decoder = try IncrementalDecoder(model: model, prompt: prompt, capacity: Checked.sum([prompt.count, count]) ?? Int.max)
         var produced: [Int32] = []
         var logits = decoder.lastLogits
         while produced.count < count && decoder.length < model.config.maxPositionEmbeddings {

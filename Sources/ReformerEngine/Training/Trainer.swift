@@ -61,6 +61,7 @@ public final class Trainer: @unchecked Sendable {
         let hashingChunk = c.lshChunkLength
         if fullAttention { c.lshChunkLength = max(c.lshChunkLength, length) }   // HF's short path = full attention
         try Trainer.checkTrainable(c, length: length)
+        try Trainer.checkMemory(c, batch: settings.batchSize, length: length, parameterCopies: 4)
         model = try ReformerModel.initialized(config: c, seed: settings.seed)
         model.rotationGenerator = DataStream.rotations.generator(seed: settings.seed)
         gradients = ParameterSet(layout: model.parameters.layout, category: .gradients)
@@ -94,6 +95,8 @@ public final class Trainer: @unchecked Sendable {
         }
         model = try HFCheckpoint.load(directory: directory)
         try Trainer.checkTrainable(model.config, length: Trainer.sequenceLength(data))
+        try Trainer.checkMemory(model.config, batch: settings.batchSize, length: Trainer.sequenceLength(data), parameterCopies: 3,
+                                configFile: directory + "/config.json")
         model.rotationGenerator = try TrainerState.generator(saved.rotationGenerator, field: "rotationGenerator", file: statePath)
         gradients = ParameterSet(layout: model.parameters.layout, category: .gradients)
         optimizer = try AdamW.load(path: directory + "/optimizer.safetensors", layout: model.parameters.layout,
@@ -133,6 +136,23 @@ public final class Trainer: @unchecked Sendable {
         if !c.causalLoss {
             throw ReformerError(file: "config", field: "architectures", "is \(c.architecture); training supports the causal LM (ReformerModelWithLMHead)")
         }
+    }
+
+    /// Refuses a run whose parameters, gradients, AdamW moments (`parameterCopies` of the layout
+    /// still to allocate) and one training step's buffers cannot fit in memory, before any exists.
+    static func checkMemory(
+        _ c: ReformerConfig, batch: Int, length: Int, parameterCopies: Int, configFile: String = "config"
+    ) throws(ReformerError) {
+        var plan: BucketPlan? = nil
+        if ModelFootprint.hashes(c, length: length, fullAttention: false) {
+            plan = c.buckets.factorList.map(BucketPlan.init)
+                ?? BucketPlan.automatic(length: length, chunkLength: c.lshChunkLength, maxPositions: c.maxPositionEmbeddings)
+        }
+        let what = parameterCopies > 3 ? "parameters, gradients and AdamW moments" : "gradients and AdamW moments"
+        let state = ModelFootprint.parameters(c, copies: parameterCopies, what: what)
+        let step = ModelFootprint.forward(c, plan: plan, batch: batch, length: length, inputLength: length, training: true,
+                                          source: "train.json (batch_size × length)")
+        try MemoryBudget.require(state + step, configFile: configFile)
     }
 
     public var isFinished: Bool { state.step >= state.totalSteps }
