@@ -1,33 +1,31 @@
-// HFCheckpoint: a HuggingFace Reformer checkpoint folder (config.json + model.safetensors) ↔ a
-// ReformerModel. Every parameter the config implies must be present with its exact shape; the
+// HFCheckpoint: a HuggingFace Reformer checkpoint folder (config.json + weights: model.safetensors,
+// pytorch_model.bin or a shard index, see CheckpointWeights) ↔ a ReformerModel. Every parameter the config implies must be present with its exact shape; the
 // LM-head bias follows spec §2.3 (decoder.bias when present, else the 4.x lm_head.bias).
 
 import Foundation
 
 public enum HFCheckpoint {
-    /// Loads `directory/config.json` and `directory/model.safetensors`.
+    /// Loads `directory/config.json` and the folder's weights (`CheckpointWeights.open`).
     public static func load(directory: String, seed: UInt64 = 0) throws(ReformerError) -> ReformerModel {
         var isDir: ObjCBool = false
+        let expected = "expected a checkpoint folder with config.json and its weights (\(CheckpointWeights.fileNameList))"
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) else {
-            throw ReformerError(file: directory, "does not exist, expected a checkpoint folder with config.json and model.safetensors")
+            throw ReformerError(file: directory, "does not exist, \(expected)")
         }
         guard isDir.boolValue else {
-            throw ReformerError(file: directory, "is a file, expected a checkpoint folder with config.json and model.safetensors")
+            throw ReformerError(file: directory, "is a file, \(expected)")
         }
         let config = try ReformerConfig.load(path: directory + "/config.json")
-        let weightsPath = directory + "/model.safetensors"
-        guard FileManager.default.fileExists(atPath: weightsPath) else {
-            throw ReformerError(file: weightsPath, "does not exist, expected the checkpoint's weights (safetensors)")
-        }
-        let file = try SafeTensorsFile(contentsOf: weightsPath)
-        let parameters = try loadParameters(file, config: config)
+        let weights = try CheckpointWeights.open(directory: directory)
+        let parameters = try loadParameters(weights, config: config)
         let model = ReformerModel(config: config, parameters: parameters, seed: seed)
         model.configSource = directory + "/config.json"
         return model
     }
 
-    /// Fills a ParameterSet from a safetensors file, checking presence and shapes of every tensor.
-    public static func loadParameters(_ file: SafeTensorsFile, config: ReformerConfig) throws(ReformerError) -> ParameterSet {
+    /// Fills a ParameterSet from `file`, checking presence and shapes of every tensor. Tensors the
+    /// config does not use (HF's attention mask buffers, for example) are ignored.
+    public static func loadParameters(_ file: some TensorSource, config: ReformerConfig) throws(ReformerError) -> ParameterSet {
         let layout = ParameterLayout(config: config)
         let P = ParameterSet(layout: layout, category: .parameters)
         for (slot, e) in layout.entries.enumerated() {
@@ -38,11 +36,11 @@ public enum HFCheckpoint {
                 throw ReformerError(file: file.path, field: e.hfName, "is missing, expected a tensor of shape \(e.shape) for this config")
             }
             guard info.shape == e.shape else {
-                throw ReformerError(file: file.path, field: source, "has shape \(info.shape), expected \(e.shape) for this config")
+                throw ReformerError(file: file.path(of: source), field: source, "has shape \(info.shape), expected \(e.shape) for this config")
             }
             let values = try file.floats(source)
             guard values.allSatisfy({ $0.isFinite }) else {
-                throw ReformerError(file: file.path, field: source, "contains NaN or infinite values")
+                throw ReformerError(file: file.path(of: source), field: source, "contains NaN or infinite values")
             }
             P.set(slot, values)
         }
