@@ -13,7 +13,8 @@ pytorch_model.bin files exist in the wild, each folder with a copy of tiny-causa
                    format) listed by pytorch_model.bin.index.json
     views/         zip.bin, legacy.bin and zip-protocol4.bin: a hand-made state dict whose tensors
                    share one storage (slices, a transposed and a strided view, a 0-d element), a
-                   Parameter, float64/int64/bool/float16 tensors and a non-tensor entry
+                   Parameter, float64/int64/bool/float16 tensors, a tensor and a Parameter with
+                   Python attributes, and a non-tensor entry
 
 transformers 5.x no longer writes pytorch_model.bin (save_pretrained ignores
 safe_serialization=False), hence torch.save for hf-zip; without transformers the script saves the
@@ -75,6 +76,12 @@ def folder(out, name):
 def views_state_dict():
     base = torch.arange(24, dtype=torch.float32) * 0.25 - 2.0
     matrix = base.view(4, 6)
+    # Tensors with Python attributes pickle through _rebuild_from_type_v2 / _rebuild_parameter_with_state,
+    # as transformers 5 buffers (persistent, _is_buffer) and initialised weights (_is_hf_initialized) do.
+    attributed = torch.tensor([4.0, -8.0])
+    attributed._is_buffer = True
+    tagged = torch.nn.Parameter(torch.tensor([1.25]))
+    tagged._is_hf_initialized = True
     return collections.OrderedDict(
         [
             ("whole", base),
@@ -89,6 +96,8 @@ def views_state_dict():
             ("long", torch.tensor([3, -4, 5], dtype=torch.int64)),
             ("flags", torch.tensor([True, False, True])),
             ("half", base[:4].to(torch.float16)),
+            ("attributed", attributed),
+            ("tagged_parameter", tagged),
             ("step", 7),
         ]
     )

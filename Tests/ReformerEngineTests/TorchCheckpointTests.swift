@@ -117,8 +117,10 @@ private func expectBitEqual(_ got: [Float], _ want: [Float], _ what: String, sou
             expectBitEqual(try views.floats("flags"), [1, 0, 1], "flags")
             #expect(views.info("half")?.dtype == .f16)
             expectBitEqual(try views.floats("half"), Array(base[0..<4]), "half")
+            expectBitEqual(try views.floats("attributed"), [4, -8], "attributed")
+            expectBitEqual(try views.floats("tagged_parameter"), [1.25], "tagged_parameter")
             // The non-tensor entry "step" is not a tensor.
-            #expect(!views.contains("step") && views.names.count == 12)
+            #expect(!views.contains("step") && views.names.count == 14)
         }
     }
 }

@@ -1,6 +1,6 @@
 // RestrictedUnpickler+Torch: the only globals the unpickler accepts — the few a torch.save state
-// dict uses (pytorch/pytorch torch/_utils.py `_rebuild_tensor*`, `_rebuild_parameter*`;
-// torch/serialization.py persistent ids) — and what "calling" them means here: recording a
+// dict uses (pytorch/pytorch torch/_utils.py `_rebuild_tensor*`, `_rebuild_parameter*`,
+// torch/_tensor.py `_rebuild_from_type_v2`; torch/serialization.py persistent ids) — and what "calling" them means here: recording a
 // tensor's storage, offset, size and stride. Nothing is imported, called or executed.
 
 /// A global the unpickler accepts; anything else is refused when the GLOBAL opcode names it.
@@ -11,6 +11,11 @@ enum PickleGlobal: Equatable {
     /// `_rebuild_tensor` (1), `_rebuild_tensor_v2` (2), `_rebuild_tensor_v3` (3, takes a dtype).
     case rebuildTensor(version: Int)
     case rebuildParameter(withState: Bool)
+    /// `torch._tensor._rebuild_from_type_v2(func, type, args, state)`: a tensor with Python
+    /// attributes (transformers marks weights and buffers this way), rebuilt by `func(*args)`.
+    case rebuildFromType
+    /// torch.Tensor and torch.nn.Parameter, accepted only as `_rebuild_from_type_v2`'s type.
+    case tensorType(String)
     /// A storage class as written, e.g. "torch.FloatStorage" or "torch.cuda.HalfStorage".
     case storageType(String)
     /// A dtype by its torch attribute name, e.g. "float32".
@@ -22,6 +27,8 @@ enum PickleGlobal: Equatable {
         case .size: "torch.Size"
         case .rebuildTensor(let version): "torch._utils._rebuild_tensor" + (version == 1 ? "" : "_v\(version)")
         case .rebuildParameter(let withState): "torch._utils._rebuild_parameter" + (withState ? "_with_state" : "")
+        case .rebuildFromType: "torch._tensor._rebuild_from_type_v2"
+        case .tensorType(let name): name
         case .storageType(let name): name
         case .dtype(let name): "torch." + name
         }
@@ -76,6 +83,9 @@ extension RestrictedUnpickler {
         case ("torch._utils", "_rebuild_tensor_v3"): return .rebuildTensor(version: 3)
         case ("torch._utils", "_rebuild_parameter"): return .rebuildParameter(withState: false)
         case ("torch._utils", "_rebuild_parameter_with_state"): return .rebuildParameter(withState: true)
+        case ("torch._tensor", "_rebuild_from_type_v2"): return .rebuildFromType
+        case ("torch", "Tensor"), ("torch._tensor", "Tensor"), ("torch.nn.parameter", "Parameter"):
+            return .tensorType(module + "." + name)
         default: break
         }
         // Storage classes are only markers in persistent ids; unknown ones fail where they are used.
@@ -111,7 +121,16 @@ extension RestrictedUnpickler {
                 throw failure("\(function.qualifiedName) takes (tensor, requires_grad, hooks\(withState ? ", state" : "")), found \(args.count) arguments")
             }
             return args[0]
-        case .storageType, .dtype:
+        case .rebuildFromType:
+            // The state (the tensor's attributes) is not needed; the tensor is `func(*args)`.
+            guard args.count == 4, case .global(.tensorType) = value(args[1]), case .tuple = value(args[2]) else {
+                throw failure("\(function.qualifiedName) takes (function, torch.Tensor or torch.nn.Parameter, arguments, state), found \(args.count) arguments")
+            }
+            switch value(args[0]) {
+            case .global(.rebuildTensor), .global(.rebuildParameter): return try reduce(args[0], args[2])
+            default: throw failure("\(function.qualifiedName) rebuilds with \(describe(args[0])), expected a torch._utils._rebuild_* function")
+            }
+        case .storageType, .dtype, .tensorType:
             throw failure("\(function.qualifiedName) is called, but it may only name a type")
         }
     }
