@@ -201,6 +201,15 @@ private func expectBitEqual(_ got: [Float], _ want: [Float], _ what: String, sou
         #expect(try TorchCheckpoint(contentsOf: path).floats("w") == [1, 2, 3, 4])
         let legacy = try write(TorchFileBuilder.legacyCheckpoint(object: pickle, storages: [("0", 6, TorchFileBuilder.floats([0, 1, 2, 3, 4, 5]))]))
         #expect(try TorchCheckpoint(contentsOf: legacy).floats("w") == [1, 2, 3, 4])
+        // Sizes and offsets deferred to zip64 extra fields, as in archives over 4 GiB.
+        let zip64 = TorchFileBuilder.zipCheckpoint(pickle: pickle, storages: [("0", TorchFileBuilder.floats([0, 1, 2, 3, 4, 5]))], zip64: true)
+        #expect(try TorchCheckpoint(contentsOf: try write(zip64)).floats("w") == [1, 2, 3, 4])
+        var missingExtra = zip64
+        let field = try #require((0..<(zip64.count - 4)).first { Array(zip64[$0..<($0 + 4)]) == [1, 0, 24, 0] })
+        missingExtra[field] = 9  // the zip64 extra field's id becomes another id
+        expectError(["pytorch_model.bin", "zip64 extra field", "broken central directory"]) {
+            _ = try TorchCheckpoint(contentsOf: try write(missingExtra))
+        }
     }
 
     @Test(arguments: [("posix", "system"), ("os", "system"), ("builtins", "eval"), ("builtins", "exec"),
@@ -313,6 +322,16 @@ private func expectBitEqual(_ got: [Float], _ want: [Float], _ what: String, sou
         file[offset] ^= 0x01
         let corrupt = try TorchCheckpoint(contentsOf: try write(file))
         expectError(["pytorch_model.bin", "data/", "CRC-32", "corrupt"]) { _ = try corrupt.floats("whole") }
+    }
+
+    @Test func aFileTruncatedUnderTheMappingIsReportedNotTouched() throws {
+        for source in ["views/zip.bin", "views/legacy.bin"] {
+            let path = try write(try bytes(of: torchFixtures + "/" + source))
+            let checkpoint = try TorchCheckpoint(contentsOf: path)
+            #expect(checkpoint.isMapped)
+            #expect(truncate(path, 64) == 0)  // reading the lost pages would raise SIGBUS
+            expectError(["pytorch_model.bin", "changed while being read", "64 now"]) { _ = try checkpoint.floats("whole") }
+        }
     }
 
     @Test func zipEntriesTorchNeverWrites() throws {

@@ -83,32 +83,48 @@ struct PickleWriter {
 }
 
 enum TorchFileBuilder {
-    /// A stored zip of `entries`, in order, with correct CRC-32s and a plain end record.
-    static func storedZip(_ entries: [(name: String, data: [UInt8])]) -> [UInt8] {
+    /// A stored zip of `entries`, in order, with correct CRC-32s. `zip64` defers every size and
+    /// offset to zip64 extra fields and ends with a zip64 end record and locator, as archives
+    /// over 4 GiB must.
+    static func storedZip(_ entries: [(name: String, data: [UInt8])], zip64: Bool = false) -> [UInt8] {
         var file: [UInt8] = [], directory: [UInt8] = []
         for (name, data) in entries {
             let offset = file.count, crc = data.withUnsafeBytes { CRC32.checksum($0) }
             let nameBytes = Array(name.utf8)
-            let sizes = le(crc) + le(UInt32(data.count)) + le(UInt32(data.count)) + le(UInt16(nameBytes.count)) + le(UInt16(0))
-            file += le(UInt32(0x0403_4B50)) + le(UInt16(20)) + le(UInt16(0)) + le(UInt16(0)) + le(UInt32(0)) + sizes
-            file += nameBytes + data
-            directory += le(UInt32(0x0201_4B50)) + le(UInt16(20)) + le(UInt16(20)) + le(UInt16(0)) + le(UInt16(0))
-            directory += le(UInt32(0)) + sizes + le(UInt16(0)) + le(UInt16(0)) + le(UInt16(0)) + le(UInt32(0))
-            directory += le(UInt32(offset)) + nameBytes
+            let size = le(UInt32(data.count))
+            file += le(UInt32(0x0403_4B50)) + le(UInt16(20)) + le(UInt16(0)) + le(UInt16(0)) + le(UInt32(0))
+            file += le(crc) + size + size + le(UInt16(nameBytes.count)) + le(UInt16(0)) + nameBytes + data
+            let extra = zip64 ? le(UInt16(1)) + le(UInt16(24)) + le(UInt64(data.count)) + le(UInt64(data.count)) + le(UInt64(offset)) : []
+            let deferred = le(UInt32.max)
+            directory += le(UInt32(0x0201_4B50)) + le(UInt16(45)) + le(UInt16(45)) + le(UInt16(0)) + le(UInt16(0)) + le(UInt32(0))
+            directory += le(crc) + (zip64 ? deferred + deferred : size + size)
+            directory += le(UInt16(nameBytes.count)) + le(UInt16(extra.count)) + le(UInt16(0)) + le(UInt16(0)) + le(UInt16(0))
+            directory += le(UInt32(0)) + (zip64 ? deferred : le(UInt32(offset))) + nameBytes + extra
         }
         let directoryOffset = file.count
         file += directory
+        if zip64 {
+            let record = file.count
+            file += le(UInt32(0x0606_4B50)) + le(UInt64(44)) + le(UInt16(45)) + le(UInt16(45)) + le(UInt32(0)) + le(UInt32(0))
+            file += le(UInt64(entries.count)) + le(UInt64(entries.count)) + le(UInt64(directory.count)) + le(UInt64(directoryOffset))
+            file += le(UInt32(0x0706_4B50)) + le(UInt32(0)) + le(UInt64(record)) + le(UInt32(1))
+            file += le(UInt32(0x0605_4B50)) + le(UInt16(0)) + le(UInt16(0)) + le(UInt16.max) + le(UInt16.max)
+            file += le(UInt32.max) + le(UInt32.max) + le(UInt16(0))
+            return file
+        }
         file += le(UInt32(0x0605_4B50)) + le(UInt16(0)) + le(UInt16(0)) + le(UInt16(entries.count)) + le(UInt16(entries.count))
         file += le(UInt32(directory.count)) + le(UInt32(directoryOffset)) + le(UInt16(0))
         return file
     }
 
     /// What torch.save writes: `archive/data.pkl`, `byteorder`, one `data/<key>` per storage, `version`.
-    static func zipCheckpoint(pickle: [UInt8], storages: [(key: String, data: [UInt8])], byteorder: String = "little") -> [UInt8] {
+    static func zipCheckpoint(
+        pickle: [UInt8], storages: [(key: String, data: [UInt8])], byteorder: String = "little", zip64: Bool = false
+    ) -> [UInt8] {
         var entries: [(name: String, data: [UInt8])] = [("archive/data.pkl", pickle), ("archive/byteorder", Array(byteorder.utf8))]
         for (key, data) in storages { entries.append(("archive/data/\(key)", data)) }
         entries.append(("archive/version", Array("3\n".utf8)))
-        return storedZip(entries)
+        return storedZip(entries, zip64: zip64)
     }
 
     /// The legacy sequence: magic, protocol version, sys info, `object`, storage keys, then each
