@@ -15,15 +15,19 @@ pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; failures=$((failures + 1)); }
 
 # --- 1. parity through the CLI ------------------------------------------------------------
-for dir in "$FIXTURES"/*/; do
-    name=$(basename "$dir")
-    [ -f "$dir/expected.safetensors" ] || continue
-    if "$BIN" inspect --model "$dir" --inputs "$dir/expected.safetensors" --out "$WORK/$name.out.safetensors" >"$WORK/log" 2>&1 \
-        && "$BIN" compare --quiet "$dir/expected.safetensors" "$WORK/$name.out.safetensors" >>"$WORK/log" 2>&1; then
-        pass "inspect reproduces $name ($(tail -1 "$WORK/log"))"
+# inspect_matches LABEL MODEL EXPECTED: inspect MODEL on EXPECTED's inputs, compare at the gates.
+inspect_matches() {
+    local out="$WORK/$(basename "$2").out.safetensors"
+    if "$BIN" inspect --model "$2" --inputs "$3" --out "$out" >"$WORK/log" 2>&1 \
+        && "$BIN" compare --quiet "$3" "$out" >>"$WORK/log" 2>&1; then
+        pass "inspect reproduces $1 ($(tail -1 "$WORK/log"))"
     else
-        fail "inspect $name"; cat "$WORK/log"
+        fail "inspect $1"; cat "$WORK/log"
     fi
+}
+for dir in "$FIXTURES"/*/; do
+    [ -f "$dir/expected.safetensors" ] || continue
+    inspect_matches "$(basename "$dir")" "$dir" "$dir/expected.safetensors"
 done
 
 # --- 2. bad input ----------------------------------------------------------------------------
@@ -117,14 +121,7 @@ expect_error "output folder does not exist" "$WORK/missing-dir/o.safetensors" --
 
 # --- 3. pytorch_model.bin folders (Fixtures/torch, made by scripts/make_torch_fixtures.py) ----
 TORCH="$FIXTURES/torch"
-for name in hf-zip legacy-f32; do
-    if "$BIN" inspect --model "$TORCH/$name" --inputs "$IN" --out "$WORK/$name.out.safetensors" >"$WORK/log" 2>&1 \
-        && "$BIN" compare --quiet "$IN" "$WORK/$name.out.safetensors" >>"$WORK/log" 2>&1; then
-        pass "inspect reproduces tiny-causal from torch/$name ($(tail -1 "$WORK/log"))"
-    else
-        fail "inspect torch/$name"; cat "$WORK/log"
-    fi
-done
+for name in hf-zip legacy-f32; do inspect_matches "tiny-causal from torch/$name" "$TORCH/$name" "$IN"; done
 if "$BIN" sample --model "$TORCH/sharded-bf16" --prompt-ids "1 2 3" --tokens 4 --temperature 0 >"$WORK/out" 2>"$WORK/err"; then
     pass "sample from a sharded bf16 checkpoint: $(tr '\n' ' ' <"$WORK/out")"
 else

@@ -358,6 +358,8 @@ private func expectBitEqual(_ got: [Float], _ want: [Float], _ what: String, sou
         expectError(["pytorch_model.bin", "legacy magic number", "the int 12345", "expected 0x1950a86a20f9469cfc6c"]) {
             _ = try TorchCheckpoint(contentsOf: wrong)
         }
+        let bigEndian = try write(TorchFileBuilder.legacyCheckpoint(object: pickle, storages: [], littleEndian: false))
+        expectError(["pytorch_model.bin", "legacy sys info", "big-endian"]) { _ = try TorchCheckpoint(contentsOf: bigEndian) }
         let text = try write(Array("hello, world".utf8))
         expectError(["pytorch_model.bin", "neither a torch zip checkpoint"]) { _ = try TorchCheckpoint(contentsOf: text) }
     }
@@ -379,10 +381,21 @@ private func expectBitEqual(_ got: [Float], _ want: [Float], _ what: String, sou
     /// clean load whose tensors all read — never a trap.
     @Test(arguments: ["views/zip.bin", "views/legacy.bin", "views/zip-protocol4.bin"])
     func damagedFilesNeverTrap(_ file: String) throws {
-        let original = try bytes(of: torchFixtures + "/" + file)
+        try expectNoTrap(damaging: try bytes(of: torchFixtures + "/" + file))
+    }
+
+    /// The same for a small zip64 archive, whose end records sit within a few bytes of its start.
+    @Test func damagedZip64FilesNeverTrap() throws {
+        let pickle = stateDict { $0.tensor(key: "0", count: 3, size: [3], stride: [1]) }
+        try expectNoTrap(damaging: TorchFileBuilder.zipCheckpoint(pickle: pickle, storages: [("0", TorchFileBuilder.floats([1, 2, 3]))], zip64: true))
+    }
+
+    private func expectNoTrap(damaging original: [UInt8]) throws {
         let dir = try temporaryFolder()
         var generator = SplitMix64(seed: 13)
         var variants: [[UInt8]] = stride(from: 0, to: original.count, by: 7).map { Array(original.prefix($0)) }
+        // The first four bytes (the format's magic) before every tail, so end records come early.
+        variants += stride(from: 4, to: original.count, by: 5).map { Array(original.prefix(4) + original.suffix(from: $0)) }
         for _ in 0..<400 {
             var damaged = original
             let index = Int(generator.next() % UInt64(original.count))

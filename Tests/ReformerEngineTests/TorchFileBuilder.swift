@@ -131,7 +131,7 @@ enum TorchFileBuilder {
     /// storage as an int64 element count and its bytes.
     static func legacyCheckpoint(
         object: [UInt8], storages: [(key: String, count: Int, data: [UInt8])],
-        magic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
+        magic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19], littleEndian: Bool = true
     ) -> [UInt8] {
         var file: [UInt8] = [0x80, 0x02, 0x8A, UInt8(magic.count)] + magic + [0x2E]
         file += [0x80, 0x02, 0x4D] + le(UInt16(1001)) + [0x2E]
@@ -142,7 +142,7 @@ enum TorchFileBuilder {
         info.string("protocol_version")
         info.int(1001)
         info.string("little_endian")
-        info.op(0x88)  // NEWTRUE
+        info.op(littleEndian ? 0x88 : 0x89)  // NEWTRUE or NEWFALSE
         info.op(0x75)
         info.stop()
         file += info.bytes + object

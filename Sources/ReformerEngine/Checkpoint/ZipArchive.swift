@@ -45,7 +45,9 @@ struct ZipArchive {
         let locator = end - Self.zip64LocatorSize
         if locator >= 0, bytes.u32(locator) == 0x0706_4B50 {
             let record64 = bytes.u64(locator + 8)
-            guard record64 <= UInt64(locator - Self.zip64EndRecordSize), bytes.u32(Int(record64)) == 0x0606_4B50 else {
+            guard locator >= Self.zip64EndRecordSize, record64 <= UInt64(locator - Self.zip64EndRecordSize),
+                bytes.u32(Int(record64)) == 0x0606_4B50
+            else {
                 throw failure("zip64 locator points at byte \(record64), which holds no zip64 end record")
             }
             let record = Int(record64)
