@@ -90,7 +90,7 @@ extension RestrictedUnpickler {
         }
         // Storage classes are only markers in persistent ids; unknown ones fail where they are used.
         if Self.storageModules.contains(module), name.hasSuffix("Storage"),
-            name.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) })
+            name.unicodeScalars.allSatisfy({ $0 == "_" || ("0"..."9").contains($0) || ("A"..."Z").contains($0) || ("a"..."z").contains($0) })
         {
             return .storageType(module + "." + name)
         }
@@ -118,13 +118,16 @@ extension RestrictedUnpickler {
             return try rebuildTensor(version: version, args)
         case .rebuildParameter(let withState):
             guard args.count == (withState ? 4 : 3), case .tensor = value(args[0]) else {
-                throw failure("\(function.qualifiedName) takes (tensor, requires_grad, hooks\(withState ? ", state" : "")), found \(args.count) arguments")
+                let expected = withState ? "(tensor, requires_grad, hooks, state)" : "(tensor, requires_grad, hooks)"
+                throw failure("\(function.qualifiedName) takes \(expected), found \(args.count) arguments")
             }
             return args[0]
         case .rebuildFromType:
             // The state (the tensor's attributes) is not needed; the tensor is `func(*args)`.
             guard args.count == 4, case .global(.tensorType) = value(args[1]), case .tuple = value(args[2]) else {
-                throw failure("\(function.qualifiedName) takes (function, torch.Tensor or torch.nn.Parameter, arguments, state), found \(args.count) arguments")
+                throw failure(
+                    "\(function.qualifiedName) takes (function, torch.Tensor or torch.nn.Parameter, arguments, state), "
+                        + "found \(args.count) arguments")
             }
             switch value(args[0]) {
             case .global(.rebuildTensor), .global(.rebuildParameter): return try reduce(args[0], args[2])
@@ -184,22 +187,26 @@ extension RestrictedUnpickler {
         }
         if let declared = declaredStorages[key] {
             guard declared.dtype == dtype, declared.count == count else {
-                throw storageFailure("is declared as \(declared.count) × \(declared.type) and as \(count) × \(typeName), expected one storage per key")
+                throw storageFailure(
+                    "is declared as \(declared.count) × \(declared.type) and as \(count) × \(typeName), expected one storage per key")
             }
         } else {
             declaredStorages[key] = (typeName, dtype, count)
         }
 
         var view = (offset: 0, count: byteCount)
-        if fields.count == 6, case .tuple(let metadata) = value(fields[5]) {
-            // Legacy storage views: (view_key, offset, size), both in elements of the root storage.
-            guard metadata.count == 3, let offset = integer(metadata[1]), let size = integer(metadata[2]),
-                offset >= 0, size >= 0, offset <= count, size <= count - offset
-            else { throw storageFailure("view \(describe(fields[5])) does not lie inside its \(count) elements") }
-            view = (offset * dtype.byteSize, size * dtype.byteSize)
-        } else if fields.count == 6, case .none = value(fields[5]) {
-        } else if fields.count == 6 {
-            throw storageFailure("view metadata is \(describe(fields[5])), expected None or (key, offset, size)")
+        if fields.count == 6 {
+            switch value(fields[5]) {
+            case .none: break
+            case .tuple(let metadata):
+                // Legacy storage views: (view_key, offset, size), in elements of the root storage.
+                guard metadata.count == 3, let offset = integer(metadata[1]), let size = integer(metadata[2]),
+                    offset >= 0, size >= 0, offset <= count, size <= count - offset
+                else { throw storageFailure("view \(describe(fields[5])) does not lie inside its \(count) elements") }
+                view = (offset * dtype.byteSize, size * dtype.byteSize)
+            default:
+                throw storageFailure("view metadata is \(describe(fields[5])), expected None or (key, offset, size)")
+            }
         }
         return addStorage(PickleStorage(key: key, typeName: typeName, dtype: dtype, byteOffset: view.offset, byteCount: view.count))
     }

@@ -115,12 +115,7 @@ public struct TorchCheckpoint: TensorSource, Sendable {
         let storage = storages[key] ?? StorageData(entry: "", range: 0..<0, crc32: nil)
         let data = UnsafeRawBufferPointer(rebasing: file.bytes[storage.range])
         if let expected = storage.crc32, !verified.keys.withLock({ $0.contains(key) }) {
-            let actual = CRC32.checksum(data)
-            guard actual == expected else {
-                throw ReformerError(
-                    file: path, field: storage.entry.forMessage,
-                    "CRC-32 is 0x\(String(actual, radix: 16)), the zip directory says 0x\(String(expected, radix: 16)) (corrupt file)")
-            }
+            try ZipArchive.checkCRC32(data, expected: expected, file: path, entry: storage.entry)
             _ = verified.keys.withLock { $0.insert(key) }
         }
         return data
@@ -190,13 +185,16 @@ public struct TorchCheckpoint: TensorSource, Sendable {
         for (key, declared) in unpickler.declaredStorages {
             let name = prefix + "/data/" + key
             guard let entry = archive.entry(name) else {
-                throw ReformerError(file: path, field: pickleEntry.name.forMessage, "storage \"\(key.forMessage)\" has no entry \(name.forMessage) in the archive")
+                throw ReformerError(
+                    file: path, field: pickleEntry.name.forMessage,
+                    "storage \"\(key.forMessage)\" has no entry \(name.forMessage) in the archive")
             }
             let expected = declared.count * declared.dtype.byteSize
             guard entry.data.count == expected else {
                 throw ReformerError(
                     file: path, field: name.forMessage,
-                    "holds \(entry.data.count) bytes, expected \(declared.count) × \(declared.dtype.byteSize) bytes of \(declared.type) = \(expected)")
+                    "holds \(entry.data.count) bytes, expected \(declared.count) × \(declared.dtype.byteSize) bytes "
+                        + "of \(declared.type) = \(expected)")
             }
             storages[key] = StorageData(entry: name, range: entry.data, crc32: entry.crc32)
         }
@@ -236,7 +234,8 @@ public struct TorchCheckpoint: TensorSource, Sendable {
         }
         for item in infoItems where infoPickle.text(item.key) == "little_endian" {
             guard case .bool(true) = infoPickle.value(item.value) else {
-                throw ReformerError(file: path, field: "legacy sys info", "the checkpoint is big-endian; only little-endian checkpoints are supported")
+                throw ReformerError(
+                    file: path, field: "legacy sys info", "the checkpoint is big-endian; only little-endian checkpoints are supported")
             }
         }
         let (objectPickle, root) = try nextPickle("legacy object pickle")

@@ -134,13 +134,18 @@ struct ZipArchive {
     func verifiedBytes(_ entry: Entry) throws(ReformerError) -> UnsafeRawBufferPointer {
         try file.checkUnchanged()
         let data = UnsafeRawBufferPointer(rebasing: file.bytes[entry.data])
-        let actual = CRC32.checksum(data)
-        guard actual == entry.crc32 else {
-            throw ReformerError(
-                file: file.path, field: entry.name.forMessage,
-                "zip entry: CRC-32 is \(hex(actual)), the central directory says \(hex(entry.crc32)) (corrupt file)")
-        }
+        try Self.checkCRC32(data, expected: entry.crc32, file: file.path, entry: entry.name)
         return data
+    }
+
+    /// Throws, naming `entry`, unless `data`'s CRC-32 is `expected`.
+    static func checkCRC32(_ data: UnsafeRawBufferPointer, expected: UInt32, file: String, entry: String) throws(ReformerError) {
+        let actual = CRC32.checksum(data)
+        guard actual == expected else {
+            throw ReformerError(
+                file: file, field: entry.forMessage,
+                "zip entry: CRC-32 is \(hex(actual)), the central directory says \(hex(expected)) (corrupt file)")
+        }
     }
 
     /// The last end record signature whose comment ends exactly at the end of the file.
