@@ -4,7 +4,8 @@
 #  2. bad input (arguments too) gives exit status 1 and exactly one line on stderr naming the
 #     file/field — no trap;
 #  3. configs asking for absurd sizes, under a 3 GiB address-space limit: the same one line, refused
-#     before anything is allocated.
+#     before anything is allocated;
+#  4. the pytorch_model.bin fixtures load (inspect, sample) and broken ones fail the same way.
 # Usage: REFORMER_TUI_BIN=path/to/reformer-tui scripts/e2e_cli.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -17,15 +18,19 @@ pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; failures=$((failures + 1)); }
 
 # --- 1. parity through the CLI ------------------------------------------------------------
-for dir in "$FIXTURES"/*/; do
-    name=$(basename "$dir")
-    [ -f "$dir/expected.safetensors" ] || continue
-    if "$BIN" inspect --model "$dir" --inputs "$dir/expected.safetensors" --out "$WORK/$name.out.safetensors" >"$WORK/log" 2>&1 \
-        && "$BIN" compare --quiet "$dir/expected.safetensors" "$WORK/$name.out.safetensors" >>"$WORK/log" 2>&1; then
-        pass "inspect reproduces $name ($(tail -1 "$WORK/log"))"
+# inspect_matches LABEL MODEL EXPECTED: inspect MODEL on EXPECTED's inputs, compare at the gates.
+inspect_matches() {
+    local out="$WORK/$(basename "$2").out.safetensors"
+    if "$BIN" inspect --model "$2" --inputs "$3" --out "$out" >"$WORK/log" 2>&1 \
+        && "$BIN" compare --quiet "$3" "$out" >>"$WORK/log" 2>&1; then
+        pass "inspect reproduces $1 ($(tail -1 "$WORK/log"))"
     else
-        fail "inspect $name"; cat "$WORK/log"
+        fail "inspect $1"; cat "$WORK/log"
     fi
+}
+for dir in "$FIXTURES"/*/; do
+    [ -f "$dir/expected.safetensors" ] || continue
+    inspect_matches "$(basename "$dir")" "$dir" "$dir/expected.safetensors"
 done
 
 # --- 2. bad input ----------------------------------------------------------------------------
@@ -152,6 +157,49 @@ sed 's/"attention_head_size": 16/"attention_head_size": 100000000/' "$TINY/confi
 expect_error "init, attention_head_size 1e8 (ulimit -v 3 GiB)" "head-size.json (attention_head_size)" "100000000 features per head need" -- \
     limited "$BIN" init --config "$WORK/head-size.json" --out "$WORK/head-size"
 [ -e "$WORK/head-size" ] && fail "init left a folder for a refused model"
+# --- 4. pytorch_model.bin folders (Fixtures/torch, made by scripts/make_torch_fixtures.py) ----
+TORCH="$FIXTURES/torch"
+for name in hf-zip legacy-f32; do inspect_matches "tiny-causal from torch/$name" "$TORCH/$name" "$IN"; done
+if "$BIN" sample --model "$TORCH/sharded-bf16" --prompt-ids "1 2 3" --tokens 4 --temperature 0 >"$WORK/out" 2>"$WORK/err"; then
+    pass "sample from a sharded bf16 checkpoint: $(tr '\n' ' ' <"$WORK/out")"
+else
+    fail "sample from torch/sharded-bf16: $(cat "$WORK/err")"
+fi
+tckpt() {  # tckpt NAME SOURCE: a copy of Fixtures/torch/SOURCE to break
+    rm -rf "$WORK/$1"; cp -r "$TORCH/$2" "$WORK/$1"; chmod -R u+w "$WORK/$1"; echo "$WORK/$1"
+}
+d=$(tckpt noweights-torch hf-zip); rm "$d/pytorch_model.bin"
+expect_error "folder without any weight file" "model.safetensors" "does not exist" "pytorch_model.bin" "pytorch_model.bin.index.json" -- \
+    "$BIN" inspect --model "$d" --inputs "$IN" --out "$WORK/o.safetensors"
+d=$(tckpt truncated-zip hf-zip); head -c 60000 "$TORCH/hf-zip/pytorch_model.bin" >"$d/pytorch_model.bin"
+expect_error "truncated zip checkpoint" "pytorch_model.bin" "end-of-central-directory" -- \
+    "$BIN" inspect --model "$d" --inputs "$IN" --out "$WORK/o.safetensors"
+d=$(tckpt truncated-legacy legacy-f32); head -c 80000 "$TORCH/legacy-f32/pytorch_model.bin" >"$d/pytorch_model.bin"
+expect_error "truncated legacy checkpoint" "pytorch_model.bin" "legacy storage" "run past the end of the file" -- \
+    "$BIN" sample --model "$d" --prompt-ids "1 2" --tokens 2
+# Break the second central directory entry's signature (torch ends its zips with a zip64 end record,
+# its locator and a plain end record; the zip64 record holds the directory's offset).
+d=$(tckpt broken-directory hf-zip); f="$d/pytorch_model.bin"; size=$(stat -c %s "$f")
+u() { od -An -t"u$2" -j "$1" -N "$2" "$f" | tr -d ' '; }  # u OFFSET WIDTH: little-endian unsigned
+record=$(u $((size - 42 + 8)) 8); directory=$(u $((record + 48)) 8)
+second=$((directory + 46 + $(u $((directory + 28)) 2) + $(u $((directory + 30)) 2) + $(u $((directory + 32)) 2)))
+printf 'XXXX' | dd of="$f" bs=1 seek="$second" conv=notrunc status=none
+expect_error "broken central directory" "pytorch_model.bin" "central directory entry 1" "broken central directory" -- \
+    "$BIN" inspect --model "$d" --inputs "$IN" --out "$WORK/o.safetensors"
+# A legacy-format file whose object pickle calls posix.system("touch …/pwned"): refused, nothing runs.
+d=$(tckpt forbidden-global legacy-f32)
+command="touch $d/pwned"; len=${#command}
+{
+    printf '\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.\x80\x02M\xe9\x03.\x80\x02}.\x80\x02cposix\nsystem\nX'
+    printf "$(printf '\\x%02x\\x%02x\\x00\\x00' $((len & 255)) $((len >> 8)))"
+    printf '%s\x85R.' "$command"
+} >"$d/pytorch_model.bin"
+expect_error "forbidden global in the pickle" "pytorch_model.bin" "legacy object pickle" "refuses global posix.system" -- \
+    "$BIN" sample --model "$d" --prompt-ids "1 2" --tokens 2
+if [ -e "$d/pwned" ]; then fail "the forbidden global ran: $d/pwned exists"; else pass "the forbidden global did not run"; fi
+d=$(tckpt missing-shard sharded-bf16); rm "$d/pytorch_model-00002-of-00002.bin"
+expect_error "shard named by the index but missing" "pytorch_model.bin.index.json" "pytorch_model-00002-of-00002.bin" "does not exist" -- \
+    "$BIN" sample --model "$d" --prompt-ids "1 2" --tokens 2
 
 # explore needs a terminal: through a pipe it says so and exits 2.
 "$BIN" explore --task copy >"$WORK/out" 2>"$WORK/err" </dev/null

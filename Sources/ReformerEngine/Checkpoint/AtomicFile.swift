@@ -1,7 +1,7 @@
 // AtomicFile: whole-file reads, and writes that a crash cannot half-finish: temp file in the target's
 // directory, write everything, fsync, rename over the target, fsync the directory (rename(2) is
 // atomic within one file system; the directory fsync makes the new name durable).
-// The engine's only caller of the C file API.
+// The C file API lives here, in MappedFile (read-only maps) and in CheckpointFolder (renames).
 
 #if canImport(Glibc)
     import Glibc
@@ -113,30 +113,45 @@ private func writeFully(_ bytes: [UInt8], to descriptor: Int32, _ path: String) 
 private func readFully(_ descriptor: Int32, size: Int, _ path: String) throws(ReformerError) -> [UInt8] {
     var failure: Int32 = 0
     let contents = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-        guard let base = buffer.baseAddress else { return }
-        while initialized < size {
-            let count = read(descriptor, base + initialized, size - initialized)
-            if count > 0 {
-                initialized += count
-            } else if count == 0 {
-                return
-            } else if errno != EINTR {
-                failure = errno
-                return
-            }
-        }
+        (initialized, failure) = readUntilFull(descriptor, UnsafeMutableRawBufferPointer(buffer))
     }
     if failure != 0 { throw systemError(path, "could not read", code: failure) }
     return contents
 }
 
-private func retryingInterrupts(_ call: () -> Int32) -> Int32 {
+extension AtomicFile {
+    /// Fills `buffer` from `descriptor` until it is full or the file ends; returns the byte count.
+    static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, _ path: String) throws(ReformerError) -> Int {
+        let (count, failure) = readUntilFull(descriptor, buffer)
+        if failure != 0 { throw systemError(path, "could not read", code: failure) }
+        return count
+    }
+}
+
+/// (bytes read, errno or 0), resuming after short reads and EINTR.
+private func readUntilFull(_ descriptor: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> (Int, Int32) {
+    guard let base = buffer.baseAddress else { return (0, 0) }
+    var count = 0
+    while count < buffer.count {
+        let result = read(descriptor, base + count, buffer.count - count)
+        if result > 0 {
+            count += result
+        } else if result == 0 {
+            break
+        } else if errno != EINTR {
+            return (count, errno)
+        }
+    }
+    return (count, 0)
+}
+
+func retryingInterrupts(_ call: () -> Int32) -> Int32 {
     var result: Int32
     repeat { result = call() } while result == -1 && errno == EINTR
     return result
 }
 
 /// "<path>: <action>: <strerror> (errno N)"; `code` defaults to errno, read at the call site.
-private func systemError(_ path: String, _ action: String, code: Int32 = errno) -> ReformerError {
+func systemError(_ path: String, _ action: String, code: Int32 = errno) -> ReformerError {
     ReformerError(file: path, "\(action): \(String(cString: strerror(code))) (errno \(code))")
 }

@@ -125,21 +125,8 @@ public struct SafeTensorsFile: Sendable {
     /// F64 and 64/32-bit integers round to nearest; BOOL gives 0 or 1.
     public func floats(_ name: String) throws(ReformerError) -> [Float] {
         let entry = try entry(named: name)
-        // One loop per dtype, so each loop body is a plain load and convert.
-        switch entry.info.dtype {
-        case .f64: return mapped(entry) { Float(Double(bitPattern: $0.littleEndian($1, as: UInt64.self))) }
-        case .f32: return mapped(entry) { Float(bitPattern: $0.littleEndian($1, as: UInt32.self)) }
-        case .f16: return mapped(entry) { Self.float(fromHalf: $0.littleEndian($1, as: UInt16.self)) }
-        case .bf16: return mapped(entry) { Self.float(fromBFloat16: $0.littleEndian($1, as: UInt16.self)) }
-        case .i64: return mapped(entry) { Float($0.littleEndian($1, as: Int64.self)) }
-        case .i32: return mapped(entry) { Float($0.littleEndian($1, as: Int32.self)) }
-        case .i16: return mapped(entry) { Float($0.littleEndian($1, as: Int16.self)) }
-        case .i8: return mapped(entry) { Float($0.littleEndian($1, as: Int8.self)) }
-        case .u8: return mapped(entry) { Float($0[$1]) }
-        case .bool:
-            try checkBools(entry)
-            return mapped(entry) { Float($0[$1]) }
-        }
+        if entry.info.dtype == .bool { try checkBools(entry) }
+        return withData(entry) { TensorElements.floats($0, entry.info.dtype, count: entry.info.elementCount) }
     }
 
     /// All elements of `name` as Int64, row-major. Integer dtypes and BOOL widen; float dtypes
@@ -149,8 +136,8 @@ public struct SafeTensorsFile: Sendable {
         switch entry.info.dtype {
         case .f64: return try integral(entry) { Double(bitPattern: $0.littleEndian($1, as: UInt64.self)) }
         case .f32: return try integral(entry) { Float(bitPattern: $0.littleEndian($1, as: UInt32.self)) }
-        case .f16: return try integral(entry) { Self.float(fromHalf: $0.littleEndian($1, as: UInt16.self)) }
-        case .bf16: return try integral(entry) { Self.float(fromBFloat16: $0.littleEndian($1, as: UInt16.self)) }
+        case .f16: return try integral(entry) { TensorElements.float(fromHalf: $0.littleEndian($1, as: UInt16.self)) }
+        case .bf16: return try integral(entry) { TensorElements.float(fromBFloat16: $0.littleEndian($1, as: UInt16.self)) }
         case .i64: return mapped(entry) { $0.littleEndian($1, as: Int64.self) }
         case .i32: return mapped(entry) { Int64($0.littleEndian($1, as: Int32.self)) }
         case .i16: return mapped(entry) { Int64($0.littleEndian($1, as: Int16.self)) }
@@ -162,27 +149,6 @@ public struct SafeTensorsFile: Sendable {
         }
     }
 
-    /// IEEE 754 binary16 → binary32, exact for every input: subnormals, ±0, ±inf, NaN payloads.
-    static func float(fromHalf bits: UInt16) -> Float {
-        let sign = UInt32(bits & 0x8000) << 16
-        let exponent = UInt32(bits >> 10) & 0x1F
-        let mantissa = UInt32(bits & 0x03FF)
-        switch exponent {
-        case 0:
-            // Zero or subnormal: mantissa × 2⁻²⁴, exact because mantissa < 2¹⁰.
-            let magnitude = Float(mantissa) * 0x1p-24
-            return sign == 0 ? magnitude : -magnitude
-        case 0x1F:
-            return Float(bitPattern: sign | 0x7F80_0000 | mantissa << 13)
-        default:
-            // Rebias the exponent from 15 to 127.
-            return Float(bitPattern: sign | (exponent + 112) << 23 | mantissa << 13)
-        }
-    }
-
-    /// bfloat16 is the top half of a binary32, so widening is a shift.
-    static func float(fromBFloat16 bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
-
     private func entry(named name: String) throws(ReformerError) -> Entry {
         guard let entry = entries[name] else {
             throw ReformerError(file: path, field: name, "no tensor with this name (the file has \(entries.count))")
@@ -192,13 +158,7 @@ public struct SafeTensorsFile: Sendable {
 
     /// `element(data, index)` for every element of `entry`, into one allocation.
     private func mapped<Element>(_ entry: Entry, _ element: (UnsafeRawBufferPointer, Int) -> Element) -> [Element] {
-        let count = entry.info.elementCount
-        return withData(entry) { data in
-            [Element](unsafeUninitializedCapacity: count) { output, initialized in
-                for index in 0..<count { output.initializeElement(at: index, to: element(data, index)) }
-                initialized = count
-            }
-        }
+        withData(entry) { TensorElements.map($0, entry.info.elementCount, element) }
     }
 
     /// Float elements as Int64, throwing at the first one that is not an integer in Int64 range.
@@ -220,7 +180,7 @@ public struct SafeTensorsFile: Sendable {
 
     /// Throws at the first BOOL byte other than 0 or 1.
     private func checkBools(_ entry: Entry) throws(ReformerError) {
-        let invalid = withData(entry) { data in data.firstIndex { $0 > 1 }.map { ($0, data[$0]) } }
+        let invalid = withData(entry) { TensorElements.firstInvalidBool($0, count: entry.info.elementCount) }
         if let (index, byte) = invalid { throw rejection(entry, index, "byte \(byte)", expected: "to be 0 or 1") }
     }
 
@@ -455,15 +415,6 @@ public struct SafeTensorsWriter: Sendable {
             }
         }
         return result + "\""
-    }
-}
-
-extension UnsafeRawBufferPointer {
-    /// Element `index` of a packed little-endian array, read without assuming alignment.
-    fileprivate func littleEndian<Value: FixedWidthInteger & BitwiseCopyable>(
-        _ index: Int, as type: Value.Type
-    ) -> Value {
-        Value(littleEndian: loadUnaligned(fromByteOffset: index * MemoryLayout<Value>.size, as: Value.self))
     }
 }
 
