@@ -18,7 +18,7 @@ struct EvalCommand: ParsableCommand {
         validation split of the text the run trained on.
         """)
 
-    @Option(name: .long, help: "Checkpoint folder (config.json and model.safetensors or pytorch_model.bin).")
+    @Option(name: .long, help: "Checkpoint folder: config.json and model.safetensors, pytorch_model.bin or a shard index.")
     var model: String
 
     @Option(name: .long, help: "copy or text (default: text with --data, else the task in the folder's trainer_state.json, else copy).")

@@ -19,7 +19,7 @@ struct InspectCommand: ParsableCommand {
         """
     )
 
-    @Option(name: .long, help: "Checkpoint folder (config.json + model.safetensors).")
+    @Option(name: .long, help: "Checkpoint folder: config.json and model.safetensors, pytorch_model.bin or a shard index.")
     var model: String
 
     @Option(name: .long, help: "Input tensors (safetensors).")

@@ -10,7 +10,7 @@ struct SampleCommand: ParsableCommand {
         commandName: "sample",
         abstract: "Generate a continuation from a checkpoint, streamed as it is produced (the prompt is not repeated).")
 
-    @Option(name: .long, help: "Checkpoint folder (this project's or an HF Reformer with a byte vocabulary).")
+    @Option(name: .long, help: "Checkpoint folder (this project's or an HF Reformer): config.json and model.safetensors, pytorch_model.bin or a shard index.")
     var model: String
 
     @Option(name: .long, help: "Prompt text (byte vocabularies).")
