@@ -600,7 +600,7 @@ def train(args):
             "hf": f"HF folder {origin.folder} (weights; preset {origin.preset}'s settings)"}[origin.kind]
     say(f"{what}; {sum(p.numel() for p in params)} parameters; transformers {transformers.__version__}, torch {torch.__version__}")
     say(f"data: {data_desc}; {'the run' + chr(39) + 's stream continued' if continuing else 'seed ' + str(s['seed'])}")
-    say(f"{world} process(es) × batch {per_process} = {world * per_process} per update, {max_steps} updates; "
+    say(f"{world} process(es) on {targs.device.type} × batch {per_process} = {world * per_process} per update, {max_steps} updates; "
         f"lr {s['learning_rate']:g} ({s['schedule']}, warmup {s['warmup_steps']}, from run step {done}), "
         f"AdamW β {s['beta1']:g}/{s['beta2']:g} ε {s['epsilon']:g} wd {s['weight_decay']:g}, clip {s['clip_norm'] or 'none'}"
         + (f"; {moments} moment pairs from optimizer.safetensors" if origin.optimizer_file else ""))
@@ -680,6 +680,10 @@ def make_callbacks(TrainerCallback, stream, run_info, origin_folder, dump):
     """The Trainer callbacks: layer seeds per step, run files in every checkpoint, the first-batch dump."""
 
     class SeedStep(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            # Trainer's resume reloads logging/save intervals from the checkpoint; this run's flags win.
+            state.logging_steps, state.save_steps = args.logging_steps, args.save_steps
+
         def on_step_begin(self, args, state, control, **kwargs):
             stream.set_step(state.global_step)
 
