@@ -11,7 +11,8 @@ when any check failed:
   one step and `reformer-tui inspect` on the rows train_hf.py generates give the same loss, on a model
   whose attention does not hash (the loss then depends on weights and data only) and whose wide
   initialisation makes every row's loss different (the next batch's loss is shown for scale);
-- first step from one of our checkpoints (`reformer-tui train`, a few steps): train_hf.py continues our
+- first step from one of our checkpoints (`reformer-tui train`, a few steps; the copy preset, and a
+  small text model with local and hashing LSH layers and axial positions): train_hf.py continues our
   data stream, learning-rate schedule and Adam moments, and its first loss and gradients equal
   `reformer-tui inspect --grads` on the same batch with the same LSH rotations (dumped by
   `train_hf.py --dump-first-batch`);
@@ -105,13 +106,62 @@ def write_batch(path, ids, labels):
     save_file({"input_ids": torch.tensor(ids, dtype=torch.long), "labels": torch.tensor(labels, dtype=torch.long)}, path)
 
 
-def unhashed_config(base, path, **changes):
-    """A config whose LSH chunk covers the row (no hashing) and whose initialisation is wide."""
+def write_config(base, path, **changes):
+    """`base` with `changes`, written to `path` as a config.json."""
     config = dict(base)
     config.update(changes)
     with open(path, "w") as f:
         json.dump(config, f, indent=1)
     return path
+
+
+def tiny_text_config(length, lsh_chunk, initializer_range=0.02, axial=False):
+    """A small byte-level model, local then LSH attention (hashing unless lsh_chunk covers the row)."""
+    return {"architectures": ["ReformerModelWithLMHead"], "model_type": "reformer", "is_decoder": True,
+            "attn_layers": ["local", "lsh"], "hidden_size": 32, "feed_forward_size": 32, "num_attention_heads": 2,
+            "attention_head_size": 16, "hidden_act": "relu", "vocab_size": 256, "pad_token_id": 0, "eos_token_id": None,
+            "max_position_embeddings": length, "axial_pos_embds": axial, "axial_pos_shape": [8, length // 8],
+            "axial_pos_embds_dim": [16, 16], "axial_norm_std": 0.02, "local_attn_chunk_length": 16,
+            "local_num_chunks_before": 1, "local_num_chunks_after": 0, "lsh_attn_chunk_length": lsh_chunk,
+            "lsh_num_chunks_before": 1, "lsh_num_chunks_after": 0, "num_buckets": max(2, 2 * length // lsh_chunk),
+            "num_hashes": 2, "hash_seed": None, "hidden_dropout_prob": 0.0, "lsh_attention_probs_dropout_prob": 0.0,
+            "local_attention_probs_dropout_prob": 0.0, "initializer_range": initializer_range, "layer_norm_eps": 1e-12,
+            "tie_word_embeddings": False}
+
+
+def compare_gradients(hf_file, ours_file):
+    """(worst max|Δg|/max|g| over the gradient tensors, its name, how many) between two dumps."""
+    from safetensors.torch import load_file
+
+    a, b = load_file(hf_file), load_file(ours_file)
+    names = [k for k in a if k.startswith("grad.")]
+    missing = [k for k in names if k not in b]
+    if missing or not names:
+        raise Failed(f"gradients missing on our side: {missing[:3]}" if missing else "train_hf dumped no gradients")
+    ratios = {k: (a[k] - b[k]).abs().max().item() / max(b[k].abs().max().item(), 1e-30) for k in names}
+    worst = max(ratios, key=ratios.get)
+    return ratios[worst], worst[len("grad."):], len(names)
+
+
+def text_first_step(ours, work):
+    """Our tiny text run (axial positions, local + hashing LSH) → train_hf one step: loss and gradients."""
+    folder = os.path.join(work, "text-run")
+    os.makedirs(folder)
+    config = write_config(tiny_text_config(64, lsh_chunk=16, axial=True), os.path.join(folder, "config.json"))
+    data = train_hf.load_preset("text")[1]["text"]["data"]
+    origin = os.path.join(folder, "ours")
+    run([ours, "train", "--task", "text", "--config", config, "--data", data, "--steps", "3", "--headless",
+         "--checkpoint", origin], "reformer-tui train --task text")
+    dump = os.path.join(folder, "first-batch.safetensors")
+    run([sys.executable, TRAIN_HF, "--from", origin, "--out", os.path.join(folder, "hf"), "--max-steps", "1",
+         "--batch-size", "4", "--report", "none", "--logging-steps", "1", "--dump-first-batch", dump],
+        "train_hf.py", env=dict(os.environ, OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES=""))
+    loss = inspect_loss(ours, origin, dump, os.path.join(folder, "first-batch-ours.safetensors"), grads=True)
+    hf = log_losses(os.path.join(folder, "hf", "checkpoint-1"))[1]["loss"]
+    ratio, worst, count = compare_gradients(dump, os.path.join(folder, "first-batch-ours.safetensors"))
+    ok = relative(hf, loss) <= LOSS_TOLERANCE and ratio <= GRADIENT_TOLERANCE
+    return ok, (f"4 windows of 64 bytes, local + LSH (2 hashes), axial positions: train_hf's step 1 loss {hf:.6f}, "
+                f"reformer-tui inspect {loss:.6f}; {count} gradient tensors, largest max|Δg|/max|g| {ratio:.1e} ({worst})")
 
 
 def check_data(ours, work, task):
@@ -122,22 +172,15 @@ def check_data(ours, work, task):
         preset = json.load(open(os.path.join(REPO, "assets", "presets", "copy", "config.json")))
         settings = train_hf.load_preset("copy")[1]
         length = 2 * settings["copy"]["word_length"] + 2
-        config = unhashed_config(preset, os.path.join(folder, "config.json"), lsh_attn_chunk_length=length, initializer_range=1.0)
+        config = write_config(preset, os.path.join(folder, "config.json"), lsh_attn_chunk_length=length, initializer_range=1.0)
         rows = train_hf.TaskRows("copy", train_hf.SplitMix64.stream(train_hf.COPY_TRAINING, 0).state,
                                  word_length=settings["copy"]["word_length"])
         extra = []
     else:
         settings = train_hf.load_preset("text")[1]
         length = 64
-        tiny = {"architectures": ["ReformerModelWithLMHead"], "model_type": "reformer", "is_decoder": True,
-                "attn_layers": ["local", "lsh"], "hidden_size": 32, "feed_forward_size": 32, "num_attention_heads": 2,
-                "attention_head_size": 16, "hidden_act": "relu", "vocab_size": 256, "pad_token_id": 0, "eos_token_id": None,
-                "max_position_embeddings": length, "axial_pos_embds": False, "local_attn_chunk_length": 16,
-                "local_num_chunks_before": 1, "local_num_chunks_after": 0, "lsh_attn_chunk_length": length,
-                "lsh_num_chunks_before": 1, "lsh_num_chunks_after": 0, "num_buckets": 4, "num_hashes": 1, "hash_seed": None,
-                "hidden_dropout_prob": 0.0, "lsh_attention_probs_dropout_prob": 0.0, "local_attention_probs_dropout_prob": 0.0,
-                "initializer_range": 1.0, "layer_norm_eps": 1e-12, "tie_word_embeddings": False}
-        config = unhashed_config(tiny, os.path.join(folder, "config.json"))
+        tiny = tiny_text_config(length, lsh_chunk=length, initializer_range=1.0)
+        config = write_config(tiny, os.path.join(folder, "config.json"))
         data = settings["text"]["data"]
         tokens, _, _ = train_hf.text_tokens(data, None, 256)
         count = train_hf.training_count(len(tokens), settings["text"]["validation_fraction"])
@@ -287,16 +330,8 @@ def main():
     def first_gradients():
         if "dump" not in single:
             raise Failed("the first-step run did not complete")
-        from safetensors.torch import load_file
-        a, b = load_file(single["dump"]), load_file(os.path.join(work, "first-batch-ours.safetensors"))
-        names = [k for k in a if k.startswith("grad.")]
-        missing = [k for k in names if k not in b]
-        if missing or not names:
-            raise Failed(f"gradients missing on our side: {missing[:3]}" if missing else "train_hf dumped no gradients")
-        worst = max(names, key=lambda k: (a[k] - b[k]).abs().max().item() / max(b[k].abs().max().item(), 1e-30))
-        ratio = (a[worst] - b[worst]).abs().max().item() / max(b[worst].abs().max().item(), 1e-30)
-        return ratio <= GRADIENT_TOLERANCE, (f"{len(names)} tensors, largest max|Δg|/max|g| {ratio:.1e} "
-                                             f"({worst[len('grad.'):]})")
+        ratio, worst, count = compare_gradients(single["dump"], os.path.join(work, "first-batch-ours.safetensors"))
+        return ratio <= GRADIENT_TOLERANCE, f"{count} tensors, largest max|Δg|/max|g| {ratio:.1e} ({worst})"
 
     def continuation():
         if "dump" not in single:
@@ -318,6 +353,7 @@ def main():
     r.run("first step from our checkpoint: loss = reformer-tui's", first_step)
     r.run("first step from our checkpoint: gradients = reformer-tui's", first_gradients)
     r.run("first step from our checkpoint: data, schedule and moments continue", continuation)
+    r.run("first step from our text checkpoint: loss and gradients = reformer-tui's", lambda: text_first_step(ours, work))
 
     multi = {}
 

@@ -553,6 +553,10 @@ def train(args):
     class Rows(IterableDataset):
         def __iter__(self):
             for t, l in TaskRows(state=data_state, **rows).rows():
+                # Position 0's label is never a target (the causal loss shifts by one), but Trainer counts
+                # every label that is not −100 when it averages over the batch's targets, and would
+                # divide a text row's loss by T instead of T − 1.
+                l[0] = IGNORED_LABEL
                 yield {"input_ids": torch.tensor(t, dtype=torch.long), "labels": torch.tensor(l, dtype=torch.long)}
 
     run_info = {
@@ -715,7 +719,8 @@ def write_run_files(folder, run_info, origin_folder, hf_step):
 class FirstBatchDump:
     """The first training step as `reformer-tui inspect` input: input_ids, labels, every LSH layer's
     rotations (lsh.layer{i}.rotations, HF's [heads, head size, rounds, buckets/2]), plus the loss HF
-    computed and the gradients the optimizer saw (grad.<name>)."""
+    computed and the gradients of that loss before clipping (grad.<name>). CPU only (the rotations are
+    recomputed from the CPU generator's state)."""
 
     def __init__(self, model, path):
         import torch
@@ -726,6 +731,10 @@ class FirstBatchDump:
         self.hooks = []
         self.hooks.append(model.register_forward_pre_hook(self._inputs, with_kwargs=True))
         self.hooks.append(model.register_forward_hook(self._outputs, with_kwargs=True))
+        # Gradients as the backward leaves them, before Trainer clips them (the engine's inspect --grads
+        # writes unclipped ones); the reversible backward accumulates each parameter's in nested calls.
+        for name, p in model.named_parameters():
+            self.hooks.append(p.register_post_accumulate_grad_hook(self._gradient_hook(name)))
         for i, layer in enumerate(model.reformer.encoder.layers):
             attention = layer.attention.self_attention
             if hasattr(attention, "_hash_vectors"):
@@ -745,6 +754,12 @@ class FirstBatchDump:
 
                 attention._hash_vectors = hashed
 
+    def _gradient_hook(self, name):
+        def hook(param):
+            if self.active:
+                self.tensors["grad." + name] = param.grad.detach().clone()
+        return hook
+
     def _inputs(self, module, args, kwargs):
         if self.active and module.training:
             self.tensors["input_ids"] = kwargs["input_ids"].detach().clone()
@@ -755,12 +770,8 @@ class FirstBatchDump:
             self.tensors["loss"] = output.loss.detach().reshape(1).clone()
 
     def capture_gradients(self):
-        """Called before the first optimizer step: the gradients (after clipping, when the run clips)."""
-        if self.active:
-            for name, p in self.model.named_parameters():
-                if p.grad is not None:
-                    self.tensors["grad." + name] = p.grad.detach().clone()
-            self.active = False
+        """Called before the first optimizer step: the hooks have seen the whole backward."""
+        self.active = False
 
     def write(self):
         from safetensors.torch import save_file
