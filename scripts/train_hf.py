@@ -309,6 +309,7 @@ def read_origin(args):
     task = "text" if args.data else "copy"
     o.preset = task
     _, o.settings = load_preset(task)
+    o.settings["text"]["length"] = None   # windows of the model's max_position_embeddings, as `train --config`
     return o
 
 
@@ -474,8 +475,8 @@ def train(args):
 
     # The task and its rows, in the engine's order.
     task = "text" if args.data else run_task
-    if task != run_task:      # a copy run continued on text: the text preset's split and window
-        s["text"] = load_preset("text")[1]["text"]
+    if task != run_task:      # a copy run continued on text: the text preset's split, the model's window
+        s["text"] = dict(load_preset("text")[1]["text"], length=None)
     s["task"] = task
     data_file = data_bytes = None
     if task == "copy":
@@ -507,7 +508,7 @@ def train(args):
         task_rows.state = task_rows.position
     else:
         task_rows = TaskRows(state=SplitMix64.stream(COPY_TRAINING if task == "copy" else TEXT_TRAINING, s["seed"]).state, **rows)
-        if origin.kind != "preset":
+        if origin.data_state is not None:
             say(f"data: not the run's stream ({'another task' if task != run_task else 'another file'}): a fresh stream of seed {s['seed']}")
     data_state = task_rows.state
 
