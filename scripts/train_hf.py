@@ -31,12 +31,16 @@ Tokens are what reformer-tui uses: copy-task symbols as they are; text as bytes 
 (vocab 258, HF's enwik8 convention) or SentencePiece ids when the model folder holds spiece.model
 (the whole file as one string, no special tokens, as HF's ReformerTokenizer).
 
-Distributed settings the Reformer needs are built in: DDP with static_graph=True and
-find_unused_parameters=False (the reversible backward marks parameters ready from inside its own
-backward, which default DDP refuses with "Expected to mark a variable ready only once"; HF's unused
-`lm_head.bias` would trip find_unused_parameters otherwise), never DataParallel (transformers #5778:
-several visible GPUs without torchrun train on one), no gradient checkpointing (the Reformer is
-reversible already), gradient accumulation 1, batches dispatched from rank 0 so that the N per-process
+Distributed settings the Reformer needs are built in: DDP with static_graph=True (the reversible
+backward computes parameter gradients in backward passes of its own; measured with 2 CPU processes,
+transformers 5.25 / torch 2.15: without a static graph DDP either fails with "Expected to mark a
+variable ready only once" (find_unused_parameters=True) or, worse, reduces the first step's gradients
+before they are complete — grad norm 1.654 instead of 1.159, parameters 1.9e-3 off after one step —
+and then fails with "Expected to have finished reduction in the prior iteration"), and
+find_unused_parameters=False (with a static graph the unused `lm_head.bias` needs no per-step graph
+search; True gives the same update), never DataParallel (transformers #5778: several visible GPUs
+without torchrun train on one), no gradient checkpointing (the Reformer is reversible already),
+gradient accumulation 1, batches dispatched from rank 0 so that the N per-process
 batches of a step are the consecutive rows of one global batch, the loss averaged over the global
 batch's targets, and the layers' dropout/rotation seeds drawn from a stream that depends only on
 (--seed, step), so every rank hashes with the same rotations — N processes compute the update one
@@ -529,42 +533,6 @@ def train(args):
     from torch.utils.data import IterableDataset
     from transformers import ReformerConfig, ReformerModelWithLMHead, Trainer, TrainerCallback, TrainingArguments
 
-    # The model.
-    if origin.kind == "preset":
-        transformers.set_seed(s["seed"])
-        model = ReformerModelWithLMHead(ReformerConfig.from_json_file(config_path))
-    else:
-        try:
-            model = ReformerModelWithLMHead.from_pretrained(origin.folder)
-        except (OSError, ValueError, RuntimeError) as e:
-            raise InputError(f"{origin.folder}: HF cannot load it as a Reformer LM ({str(e).splitlines()[0]})")
-    check_trainable(model.config, length, config_path)
-    layer_seeds = LayerSeedStream(s["seed"])
-    layer_seeds.install(model)
-
-    # The engine's AdamW on every parameter and its warmup/cosine schedule, continued at the run's step.
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=s["learning_rate"], betas=(s["beta1"], s["beta2"]), eps=s["epsilon"],
-                                  weight_decay=s["weight_decay"])
-    peak, offset = s["learning_rate"], origin.step
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda k: engine_learning_rate(k + offset, s, schedule_total) / peak if peak > 0 else 0.0)
-    moments = load_engine_moments(optimizer, model, origin.optimizer_file, origin.step) if origin.optimizer_file else 0
-
-    class Rows(IterableDataset):
-        def __iter__(self):
-            for t, l in TaskRows(state=data_state, **rows).rows():
-                # Position 0's label is never a target (the causal loss shifts by one), but Trainer counts
-                # every label that is not −100 when it averages over the batch's targets, and would
-                # divide a text row's loss by T instead of T − 1.
-                l[0] = IGNORED_LABEL
-                yield {"input_ids": torch.tensor(t, dtype=torch.long), "labels": torch.tensor(l, dtype=torch.long)}
-
-    run_info = {
-        "task": task, "preset": origin.preset, "settings": s, "base_step": origin.step,
-        "data_state": f"{data_state:x}", "data_hf_step": origin.hf_step, "rows_per_step": world * per_process,
-        "data_file": data_file, "data_bytes": data_bytes, "origin": origin.folder, "origin_kind": origin.kind,
-    }
     targs = TrainingArguments(
         output_dir=args.out,
         max_steps=origin.hf_step + max_steps,
@@ -594,6 +562,43 @@ def train(args):
         say(f"{targs.n_gpu} GPUs visible but one process: training on one; use torchrun --nproc_per_node {targs.n_gpu} for all")
         targs._n_gpu = 1
 
+    # The model.
+    if origin.kind == "preset":
+        transformers.set_seed(s["seed"])
+        model = ReformerModelWithLMHead(ReformerConfig.from_json_file(config_path))
+    else:
+        try:
+            model = ReformerModelWithLMHead.from_pretrained(origin.folder)
+        except (OSError, ValueError, RuntimeError) as e:
+            raise InputError(f"{origin.folder}: HF cannot load it as a Reformer LM ({str(e).splitlines()[0]})")
+    check_trainable(model.config, length, config_path)
+    model.to(targs.device)   # before the optimizer: the moments loaded below must live where the parameters do
+    layer_seeds = LayerSeedStream(s["seed"])
+    layer_seeds.install(model)
+
+    # The engine's AdamW on every parameter and its warmup/cosine schedule, continued at the run's step.
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=s["learning_rate"], betas=(s["beta1"], s["beta2"]), eps=s["epsilon"],
+                                  weight_decay=s["weight_decay"])
+    peak, offset = s["learning_rate"], origin.step
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda k: engine_learning_rate(k + offset, s, schedule_total) / peak if peak > 0 else 0.0)
+    moments = load_engine_moments(optimizer, model, origin.optimizer_file, origin.step) if origin.optimizer_file else 0
+
+    class Rows(IterableDataset):
+        def __iter__(self):
+            for t, l in TaskRows(state=data_state, **rows).rows():
+                # Position 0's label is never a target (the causal loss shifts by one), but Trainer counts
+                # every label that is not −100 when it averages over the batch's targets, and would
+                # divide a text row's loss by T instead of T − 1.
+                l[0] = IGNORED_LABEL
+                yield {"input_ids": torch.tensor(t, dtype=torch.long), "labels": torch.tensor(l, dtype=torch.long)}
+
+    run_info = {
+        "task": task, "preset": origin.preset, "settings": s, "base_step": origin.step,
+        "data_state": f"{data_state:x}", "data_hf_step": origin.hf_step, "rows_per_step": world * per_process,
+        "data_file": data_file, "data_bytes": data_bytes, "origin": origin.folder, "origin_kind": origin.kind,
+    }
     dump = FirstBatchDump(model, args.dump_first_batch) if args.dump_first_batch else None
     callbacks = make_callbacks(TrainerCallback, layer_seeds, run_info, origin.folder, dump)
     trainer = Trainer(model=model, args=targs, train_dataset=Rows(), optimizers=(optimizer, scheduler), callbacks=callbacks)
