@@ -15,7 +15,7 @@ TEST_SCRIPTS ?= scripts/e2e_cli.sh scripts/e2e_train.sh scripts/e2e_tmux.sh scri
 OUT_DIR := out
 
 
-.PHONY: all deps check-swift build run test test-e2e-stress release clean bench-peers
+.PHONY: all deps check-swift build run test test-e2e-stress release clean bench-peers hf-venv test-interop
 
 all: build
 
@@ -91,18 +91,35 @@ PEER_PYTHON ?= python3
 PEER_TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
 bench-peers: build
-	@if "$(PEER_VENV)/bin/python" -c "import torch, transformers, safetensors, numpy" >/dev/null 2>&1; then \
-		echo "bench-peers: using $(PEER_VENV)"; \
-	else \
-		echo "bench-peers: creating $(PEER_VENV) with torch, transformers, safetensors, numpy"; \
-		$(PEER_PYTHON) -m venv "$(PEER_VENV)" || { echo "bench-peers: '$(PEER_PYTHON) -m venv' failed (Debian: apt-get install python3-venv)"; exit 1; }; \
-		"$(PEER_VENV)/bin/python" -m pip install -q torch --index-url "$(PEER_TORCH_INDEX)" || { \
-			echo "bench-peers: no torch from $(PEER_TORCH_INDEX); installing PyPI's torch (a larger download)"; \
-			"$(PEER_VENV)/bin/python" -m pip install -q torch || { echo "bench-peers: pip could not install torch"; exit 1; }; }; \
-		"$(PEER_VENV)/bin/python" -m pip install -q transformers safetensors numpy || { \
-			echo "bench-peers: pip could not install transformers, safetensors, numpy"; exit 1; }; \
-	fi
+	@bash scripts/make_venv.sh bench-peers "$(PEER_VENV)" "$(PEER_PYTHON)" "$(PEER_TORCH_INDEX)" \
+		"torch, transformers, safetensors, numpy" transformers safetensors numpy
 	"$(PEER_VENV)/bin/python" scripts/bench_peers.py --lengths $(PEER_LENGTHS) $(PEER_ARGS) \
+		--ours "$$($(SWIFT) build -c release $(SWIFTFLAGS) --show-bin-path)/reformer-tui"
+
+# Beyond one machine (not part of `make test`): `make hf-venv` builds the Python environment of
+# scripts/train_hf.py (the HF Trainer recipe that continues our runs on N GPUs) in the build folder —
+# torch (PyPI's, with CUDA on Linux; HF_TORCH_INDEX=https://download.pytorch.org/whl/cpu for a CPU-only
+# machine), transformers, accelerate, tensorboard, safetensors, sentencepiece — and prints how to run it.
+# `make test-interop` then checks that 1 process and 2 (torchrun and accelerate launch, CPU, gloo)
+# compute the same updates, that train_hf.py's data and first loss are ours, and that reformer-tui
+# opens what it writes (scripts/interop_check.py); it ends with `interop: N passed, M failed`.
+#   make test-interop HF_VENV=/path/to/a/ready/venv
+HF_VENV ?= .build/hf-venv
+HF_PYTHON ?= python3
+HF_TORCH_INDEX ?=
+HF_IMPORTS := torch, transformers, accelerate, tensorboard, safetensors, sentencepiece
+
+hf-venv:
+	@bash scripts/make_venv.sh hf-venv "$(HF_VENV)" "$(HF_PYTHON)" "$(HF_TORCH_INDEX)" \
+		"$(HF_IMPORTS)" transformers accelerate tensorboard safetensors sentencepiece
+	@echo "hf-venv: ready. Continue a run of ours (e.g. runs/copy-seed0) with HF's Trainer:"
+	@echo "  $(HF_VENV)/bin/python scripts/train_hf.py --from runs/copy-seed0 --out runs/copy-hf --max-steps 500"
+	@echo "  $(HF_VENV)/bin/torchrun --nproc_per_node 4 scripts/train_hf.py --from runs/copy-seed0 --out runs/copy-hf --max-steps 500"
+	@echo "  $(HF_VENV)/bin/accelerate launch --num_processes 4 scripts/train_hf.py --from runs/copy-seed0 --out runs/copy-hf --max-steps 500"
+	@echo "  then: reformer-tui sample --model runs/copy-hf/checkpoint-500 --prompt-ids \"0 5 6 7\"   (checks: make test-interop)"
+
+test-interop: build hf-venv
+	"$(HF_VENV)/bin/python" scripts/interop_check.py \
 		--ours "$$($(SWIFT) build -c release $(SWIFTFLAGS) --show-bin-path)/reformer-tui"
 
 clean:

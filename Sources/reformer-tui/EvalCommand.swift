@@ -70,16 +70,12 @@ struct EvalCommand: ParsableCommand {
                 try scoreFile(checkpoint, data)
                 return
             }
-            var task = self.task ?? .copy
-            if self.task == nil, FileManager.default.fileExists(atPath: model + "/trainer_state.json") {
-                task = try TrainerState.load(path: model + "/trainer_state.json").task
-            }
+            // An HF Trainer checkpoint's trainer_state.json is not a run of ours: the preset's settings apply.
+            let state = try TrainerState.loadOwn(directory: model)
+            let task = self.task ?? state?.task ?? .copy
             let chosen = try TaskSetup.preset(task: task, named: preset)
             var settings = chosen.training
-            var state: TrainerState? = nil
-            if FileManager.default.fileExists(atPath: model + "/trainer_state.json") {
-                let saved = try TrainerState.load(path: model + "/trainer_state.json")
-                state = saved
+            if let saved = state {
                 // The run's own settings (window length, evaluation set size, seed) when it was trained for this task.
                 if saved.task == task {
                     settings = try TrainingSettings.decode(saved.settings.serialized(), file: model + "/trainer_state.json (settings)")

@@ -1,5 +1,6 @@
 // TrainerTests: a run saved and resumed continues bit for bit; a failing checkpoint write leaves the
-// previous checkpoint intact; the saved folder is an HF model folder this engine loads back.
+// previous checkpoint intact; the saved folder is an HF model folder this engine loads back; an HF
+// Trainer's trainer_state.json is recognised as not ours.
 
 import Foundation
 import Testing
@@ -88,6 +89,28 @@ func temporaryFolder(_ name: String) -> String {
         let (_, s, data) = try tinyCopyRun(steps: 1)
         let dir = temporaryFolder("none")
         expectError(["holds no checkpoint"]) { _ = try Trainer(resuming: dir, settings: s, data: data) }
+    }
+
+    @Test func hfTrainerStateIsNotTakenForARun() throws {
+        // A checkpoint-N of HF's Trainer (what scripts/train_hf.py writes) holds its own trainer_state.json.
+        let dir = temporaryFolder("hf-state")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let hf = #"{"best_metric": null, "epoch": 1.0, "global_step": 3, "log_history": [{"loss": 4.8, "step": 1}], "max_steps": 3}"#
+        try AtomicFile.write(Array(hf.utf8), to: dir + "/trainer_state.json")
+        #expect(try TrainerState.loadOwn(directory: dir) == nil)
+        expectError(["trainer_state.json", "HF Trainer's state", "train_hf.py"]) { _ = try TrainerState.load(path: dir + "/trainer_state.json") }
+        let (_, s, data) = try tinyCopyRun(steps: 1)
+        expectError(["HF Trainer's state"]) { _ = try Trainer(resuming: dir, settings: s, data: data) }
+
+        // Ours loads through both; a broken file of ours still fails loudly.
+        let (c, _, _) = try tinyCopyRun(steps: 1)
+        let trainer = try Trainer(config: c, settings: s, data: data, preset: "test", fullAttention: false)
+        _ = try trainer.step()
+        try trainer.save(to: dir)
+        #expect(try TrainerState.loadOwn(directory: dir)?.step == 1)
+        try AtomicFile.write(Array(#"{"global_step": 3}"#.utf8), to: dir + "/trainer_state.json")
+        expectError(["not a valid trainer state"]) { _ = try TrainerState.loadOwn(directory: dir) }
+        #expect(try TrainerState.loadOwn(directory: dir + "/absent") == nil)
     }
 
     @Test func untrainableConfigsAreRefused() throws {

@@ -61,6 +61,29 @@ public struct TrainerState: Codable, Sendable, Equatable {
 
     public static func load(path: String) throws(ReformerError) -> TrainerState {
         let bytes = try AtomicFile.readContents(of: path)
+        if isHFTrainerState(bytes) {
+            throw ReformerError(file: path, "is HF Trainer's state (global_step, log_history), not a reformer-tui run; the folder's weights load here, its run continues with scripts/train_hf.py --from")
+        }
+        return try decode(bytes, path: path)
+    }
+
+    /// The run saved in `directory`, or nil when its trainer_state.json is absent or is HF Trainer's
+    /// (a `checkpoint-N` of transformers' Trainer, e.g. one `scripts/train_hf.py` wrote, holds a
+    /// file of the same name); a file of ours that does not decode still fails.
+    public static func loadOwn(directory: String) throws(ReformerError) -> TrainerState? {
+        let path = directory + "/trainer_state.json"
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let bytes = try AtomicFile.readContents(of: path)
+        return isHFTrainerState(bytes) ? nil : try decode(bytes, path: path)
+    }
+
+    /// HF Trainer writes `global_step` and `log_history` and never our `formatVersion`.
+    static func isHFTrainerState(_ bytes: [UInt8]) -> Bool {
+        guard case .object(let keys)? = try? JSONValue.parse(Data(bytes), file: "") else { return false }
+        return keys["formatVersion"] == nil && keys["global_step"] != nil && keys["log_history"] != nil
+    }
+
+    private static func decode(_ bytes: [UInt8], path: String) throws(ReformerError) -> TrainerState {
         do {
             let s = try JSONDecoder().decode(TrainerState.self, from: Data(bytes))
             guard s.formatVersion == 1 else {
