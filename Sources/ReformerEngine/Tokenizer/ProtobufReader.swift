@@ -75,7 +75,7 @@ struct ProtobufReader {
         }
     }
 
-    /// A base-128 varint of at most 10 bytes.
+    /// A base-128 varint of at most 10 bytes (the tenth may only hold bit 63).
     mutating func varint(_ path: String) throws(ReformerError) -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
@@ -87,7 +87,6 @@ struct ProtobufReader {
             value |= UInt64(byte & 0x7F) << shift
             if byte & 0x80 == 0 { return value }
             shift += 7
-            if shift > 63 { throw ReformerError(file: file, field: path, "varint is longer than 10 bytes") }
         }
     }
 
