@@ -205,6 +205,10 @@ let unk = 2, normal = 1, control = 3, user = 4, byte = 6
         let user = try handTokenizer(handModel([("<unk>", 0, unk), ("▁", -2, normal), ("x", -1, normal), ("xy", -0.05, normal),
                                                 ("y", -1, normal), ("<u>", 0, 4)], unigram: true))
         #expect(user.pieces(for: user.encode("xy<u>x")) == ["▁", "xy", "<u>", "x"])
+        // Path scores are kept in double: in float, −1e8 − 1 rounds to −1e8 and "ab" would win.
+        let big = try handTokenizer(handModel([("<unk>", 0, unk), ("▁", -1e8, normal), ("a", -1, normal), ("b", -1, normal),
+                                               ("ab", -2.0000002, normal)], unigram: true))
+        #expect(big.pieces(for: big.encode("ab")) == ["▁", "a", "b"])
     }
 
     @Test func aHandBuiltCharsmapReplacesTheLongestMatch() throws {

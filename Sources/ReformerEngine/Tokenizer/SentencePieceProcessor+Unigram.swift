@@ -3,8 +3,10 @@
 // best path ending at each position, extended by every vocabulary piece starting at a character
 // boundary (UNUSED pieces skipped, a USER_DEFINED piece scoring length × max score − 0.1) and, when
 // no piece covers exactly the next character, by an unknown node scoring min score − 10. Ties keep
-// the earlier candidate. The arithmetic (float sums, double comparisons for user-defined pieces)
-// follows the reference so that equal-looking scores tie the same way.
+// the earlier candidate. Path scores are summed, compared and kept in double from float piece
+// scores: on a 1 MB text that is what the sentencepiece 0.2.3 package's results match (keeping them
+// in float, as the C++ source snapshot we read does, diverges after ~100k pieces, where near-equal
+// paths round differently).
 
 extension SentencePieceProcessor {
     /// The penalty below the lowest piece score for an unknown character (`kUnkPenalty`).
@@ -14,7 +16,7 @@ extension SentencePieceProcessor {
     func encodeUnigram(_ text: [UInt8]) -> [(piece: ArraySlice<UInt8>, id: Int)] {
         struct Best {
             var id = -1
-            var score: Float = 0
+            var score: Double = 0
             var start = -1
         }
         let size = text.count
@@ -32,20 +34,16 @@ extension SentencePieceProcessor {
                 end += 1
                 guard let id = vocabulary.value(node), model.pieces[id].type != .unused else { continue }
                 let length = end - start
-                let candidate: Double
-                if model.pieces[id].type == .userDefined {
-                    candidate = (Double(Float(length) * maximumScore) - 0.1) + Double(base)
-                } else {
-                    candidate = Double(model.pieces[id].score) + Double(base)
-                }
-                if best[end].start == -1 || candidate > Double(best[end].score) {
-                    best[end] = Best(id: id, score: Float(candidate), start: start)
+                let score = model.pieces[id].type == .userDefined ? Double(Float(length) * maximumScore) - 0.1 : Double(model.pieces[id].score)
+                let candidate = score + base
+                if best[end].start == -1 || candidate > best[end].score {
+                    best[end] = Best(id: id, score: candidate, start: start)
                 }
                 if length == characterLength { coversCharacter = true }
             }
             if !coversCharacter {
                 let end = start + characterLength
-                let candidate = unknownScore + base
+                let candidate = Double(unknownScore) + base
                 if best[end].start == -1 || candidate > best[end].score {
                     best[end] = Best(id: unknownID, score: candidate, start: start)
                 }

@@ -8,7 +8,7 @@
 ///
 /// ```swift
 /// let sp = try SentencePieceProcessor(contentsOf: "spiece.model")
-/// let ids = sp.encode(Array("Hello world".utf8))   // e.g. [151, 88, 21, 887]
+/// let ids = sp.encode(Array("Hello world".utf8))   // ids, no BOS/EOS
 /// let text = try sp.decode(ids)                     // "Hello world"
 /// ```
 public struct SentencePieceProcessor: Sendable {

@@ -17,10 +17,10 @@ import Foundation
 /// Text ↔ token ids for a model.
 ///
 /// ```swift
-/// let tokenizer = try Tokenizer.sentencePiece(file: "spiece.model")
-/// let ids = tokenizer.encode("Hello world")            // [151, 88, 21, 887]
+/// let tokenizer = try Tokenizer.sentencePiece(file: "Tests/ReformerEngineTests/Fixtures/spm/bpe-nfkc.model")
+/// let ids = tokenizer.encode("Hello world")            // [207, 170, 308, 149, 50]
 /// let text = try tokenizer.decode(ids)                 // "Hello world"
-/// let labels = tokenizer.pieces(for: ids)              // ["▁H", "ello", "▁wor", "ld"]
+/// let labels = tokenizer.pieces(for: ids)              // ["▁H", "ell", "o", "▁wor", "ld"]
 /// ```
 public enum Tokenizer: Sendable {
     /// id = byte; vocabulary 256.
