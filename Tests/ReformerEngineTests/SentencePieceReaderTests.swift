@@ -94,6 +94,28 @@ import ReformerTestSupport
         }
     }
 
+    /// Each expectation here is what the sentencepiece 0.2.3 package does with the same hand model.
+    @Test func pieceRulesDifferByModelTypeAsInSentencePiece() throws {
+        let duplicate = good + [("a", 0, control)]
+        expectError(["pieces[3].piece", "\"a\" is already defined"]) { try load(handModel(duplicate)) }   // BPE: one map
+        #expect(try handTokenizer(handModel(duplicate, unigram: true)).encode("aa") == [1, 2, 2])
+        expectError(["pieces[3].score", "is -inf", "finite"]) { try load(handModel(good + [("b", -.infinity, normal)], unigram: true)) }
+        #expect(try handTokenizer(handModel(good + [("b", -.infinity, normal)])).vocabSize == 4)
+        expectError(["pieces[3].piece", "contains a NUL byte"]) { try load(handModel(good + [("b\u{0}", 0, normal)])) }
+        expectError(["pieces[3].piece", "is 8000 bytes"]) { try load(handModel(good + [(String(repeating: "b", count: 8000), 0, normal)])) }
+        // A single character that is a control piece's text segments to <unk>.
+        for unigram in [false, true] {
+            #expect(try handTokenizer(handModel(good + [("b", 0, control)], unigram: unigram)).encode("ab") == [1, 2, 0])
+        }
+        // With byte_fallback no <unk> is needed: unknown text is spelled in bytes.
+        let bytePieces: [(String, Float, Int)] = (0..<256).map { (String(format: "<0x%02X>", $0), 0, byte) }
+        for unigram in [false, true] {
+            let t = try handTokenizer(handModel([("▁", -1, normal), ("a", -1, normal)] + bytePieces, unigram: unigram, byteFallback: true))
+            #expect(t.encode("aé") == [0, 1, 197, 171])
+            #expect(try t.decode([0, 1, 197, 171]) == "aé")
+        }
+    }
+
     @Test func wordAndCharModelsAreRefused() {
         var w = ProtoWriter()
         w.bytes = handModel(good)

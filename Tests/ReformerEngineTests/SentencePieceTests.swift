@@ -78,7 +78,7 @@ struct SPMFixture: Decodable {
     @Test func bytePiecesWaitForTheirCharacter() throws {
         let (_, tokenizer) = try SPMFixture.load("bpe-bytes")
         guard case .sentencePiece(let sp) = tokenizer else { return }
-        let ids = ["<0xC3>", "<0xA9>", "<0xE2>", "<0x82>", "<0xAC>", "<0xFF>"].map { sp.id(of: Array($0.utf8)) }
+        let ids = ["<0xC3>", "<0xA9>", "<0xE2>", "<0x82>", "<0xAC>", "<0xFF>"].map { name in sp.model.pieces.firstIndex { $0.text == name } ?? -1 }
         var stream = tokenizer.streamDecoder()
         #expect(ids.map { stream.push($0) } == ["", "é", "", "", "€", "\u{FFFD}"])
         #expect(stream.finish() == "")
@@ -205,7 +205,8 @@ let unk = 2, normal = 1, control = 3, user = 4, byte = 6
         let user = try handTokenizer(handModel([("<unk>", 0, unk), ("▁", -2, normal), ("x", -1, normal), ("xy", -0.05, normal),
                                                 ("y", -1, normal), ("<u>", 0, 4)], unigram: true))
         #expect(user.pieces(for: user.encode("xy<u>x")) == ["▁", "xy", "<u>", "x"])
-        // Path scores are kept in double: in float, −1e8 − 1 rounds to −1e8 and "ab" would win.
+        // Past ±1e5 the running score is re-based to 0; without that, −1e8 − 1 rounds to −1e8 in
+        // float and "ab" would win.
         let big = try handTokenizer(handModel([("<unk>", 0, unk), ("▁", -1e8, normal), ("a", -1, normal), ("b", -1, normal),
                                                ("ab", -2.0000002, normal)], unigram: true))
         #expect(big.pieces(for: big.encode("ab")) == ["▁", "a", "b"])
@@ -217,7 +218,7 @@ let unk = 2, normal = 1, control = 3, user = 4, byte = 6
         var units = [UInt32](repeating: 0, count: 512)
         units[0] = 256 << 10
         let x = 256 ^ 0x78
-        units[x] = (256 << 10) | (1 << 8) | 0x78        // "x": has a leaf; its base is x ^ 256
+        units[x] = (256 << 10) | (1 << 8) | 0x78         // "x": has a leaf; its base is x ^ 256
         let xBase = x ^ 256
         units[xBase] = (1 << 31) | 0                     // leaf of "x": value 0 → "y"
         units[xBase ^ 0x61] = (1 << 10) | (1 << 8) | 0x61 // "xa": has a leaf at (xBase ^ 0x61) ^ 1
@@ -232,19 +233,27 @@ let unk = 2, normal = 1, control = 3, user = 4, byte = 6
         guard case .sentencePiece(let sp) = t else { return }
         #expect(String(decoding: sp.normalize(Array("xbxa x".utf8)), as: UTF8.self) == "▁yb▁y")
 
-        expectError(["hand.model", "normalizer_spec.precompiled_charsmap", "points past the replacement strings"]) {
-            _ = try handTokenizer(handModel(pieces, charsmap: charsmap(units, [0x79])))   // no NUL: nothing terminated
+        expectError(["hand.model", "normalizer_spec.precompiled_charsmap", "do not end with a NUL byte"]) {
+            _ = try handTokenizer(handModel(pieces, charsmap: charsmap(units, [0x79, 0, 0x7A])))
+        }
+        var bigValue = units
+        bigValue[xBase] = (1 << 31) | 7                   // the leaf of "x" points past "y\0\0"
+        expectError(["double array is invalid", "leaf \(xBase) holds value 7, past the 3 bytes"]) {
+            _ = try handTokenizer(handModel(pieces, charsmap: charsmap(bigValue, [0x79, 0, 0])))
         }
         var farLeaf = units
         farLeaf[x] = (1024 << 10) | (1 << 8) | 0x78       // the leaf of "x" moves to x ^ 1024, past the 512 units
-        expectError(["normalizer_spec.precompiled_charsmap", "leaf \(x ^ 1024) lies past its 512 units"]) {
-            _ = try handTokenizer(handModel(pieces, charsmap: charsmap(farLeaf, [0x79, 0])))
+        expectError(["normalizer_spec.precompiled_charsmap", "unit \(x) points at children past the 512 units"]) {
+            _ = try handTokenizer(handModel(pieces, charsmap: charsmap(farLeaf, [0x79, 0, 0])))
         }
-        var longSize = charsmap(units, [0x79, 0])
-        longSize[1] = 0x09                                // trie size 2304 > the 2050 bytes after it
+        var longSize = charsmap(units, [0x79, 0, 0])
+        longSize[1] = 0x09                                // trie size 2304 > the 2051 bytes after it
         expectError(["normalizer_spec.precompiled_charsmap", "trie size 2304 runs past"]) {
             _ = try handTokenizer(handModel(pieces, charsmap: longSize))
         }
         expectError(["precompiled_charsmap", "is 3 bytes"]) { _ = try handTokenizer(handModel(pieces, charsmap: [1, 2, 3])) }
+        expectError(["trie size 4 is not a positive multiple of 1024"]) {
+            _ = try handTokenizer(handModel(pieces, charsmap: [4, 0, 0, 0, 1, 2, 3, 4, 0]))
+        }
     }
 }

@@ -3,8 +3,9 @@
 // little-endian unit packs: bit 31 leaf flag (a leaf's low 31 bits are the value), bit 8 "has a leaf
 // child", bits 0–7 (with bit 31) the label, bits 10–31 an offset shifted left by 8 when bit 9 is
 // set. A child of node n for byte b sits at n ^ offset(n) ^ b and must carry label b; a node's value
-// sits in the leaf at n ^ offset(n). Validated on load by walking every reachable node, so a broken
-// blob fails once, with the file named, instead of misbehaving on some input.
+// sits in the leaf at n ^ offset(n). Validated on load with the checks sentencepiece 0.2.3 runs
+// (`DoubleArray::validate`: every non-leaf unit's child block and leaf lie inside the array, every
+// value is below the limit), so lookups stay inside the array.
 
 struct DoubleArrayTrie: Sendable {
     private let units: [UInt32]
@@ -16,12 +17,12 @@ struct DoubleArrayTrie: Sendable {
     }
 
     /// `units` are the array's units; `valueLimit` bounds every stored value (exclusive).
-    /// Throws, naming `file` and `field`, when a reachable unit lies outside the array or a value
-    /// is not below `valueLimit`.
+    /// Throws, naming `file` and `field`, when the array fails sentencepiece's validation.
     init(units: [UInt32], valueLimit: Int, file: String, field: String) throws(ReformerError) {
-        guard !units.isEmpty else { throw ReformerError(file: file, field: field, "double array has no units, expected at least the root") }
         self.units = units
-        try validate(valueLimit: valueLimit, file: file, field: field)
+        if let problem = validate(valueLimit: valueLimit) {
+            throw ReformerError(file: file, field: field, "double array is invalid: \(problem)")
+        }
     }
 
     private static func offset(_ unit: UInt32) -> Int {
@@ -51,41 +52,34 @@ struct DoubleArrayTrie: Sendable {
         }
     }
 
-    /// The longest key that is a prefix of `key[start..<end]`, if any.
-    func longestPrefix(_ key: [UInt8], from start: Int, to end: Int) -> Match? {
+    /// The longest of the first `maxMatches` keys that are prefixes of `key[start..<end]`.
+    func longestPrefix(_ key: [UInt8], from start: Int, to end: Int, maxMatches: Int) -> Match? {
         var best: Match?
-        prefixMatches(key, from: start, to: end) { best = $0 }
+        var count = 0
+        prefixMatches(key, from: start, to: end) { match in
+            count += 1
+            if count <= maxMatches { best = match }
+        }
         return best
     }
 
-    /// Walks every node reachable from the root (each once: darts-clone shares suffix subtrees).
-    /// A node's children all lie in the 256-unit block holding `node ^ offset(node)`.
-    private func validate(valueLimit: Int, file: String, field: String) throws(ReformerError) {
-        var visited = [Bool](repeating: false, count: units.count)
-        var stack = [0]
-        visited[0] = true
-        while let node = stack.popLast() {
-            let base = node ^ Self.offset(units[node])
-            for byte in 0..<256 {
-                let child = base ^ byte
-                guard child < units.count else { continue }
-                let unit = units[child]
-                guard Self.label(unit) == UInt32(byte) else { continue }
-                if Self.hasLeaf(unit) {
-                    let leaf = child ^ Self.offset(unit)
-                    guard leaf < units.count else {
-                        throw ReformerError(file: file, field: field, "double array leaf \(leaf) lies past its \(units.count) units")
-                    }
-                    let value = Int(units[leaf] & 0x7FFF_FFFF)
-                    guard value < valueLimit else {
-                        throw ReformerError(file: file, field: field, "double array value \(value) points past the replacement strings (\(valueLimit) bytes)")
-                    }
-                }
-                if !visited[child] {
-                    visited[child] = true
-                    stack.append(child)
-                }
+    /// What is wrong with the array, or nil.
+    private func validate(valueLimit: Int) -> String? {
+        guard let root = units.first else { return "it has no units" }
+        let size = units.count
+        guard Self.label(root) == 0, !Self.hasLeaf(root), Self.offset(root) != 0, Self.offset(root) | 0xFF < size else {
+            return "the root unit 0x\(String(root, radix: 16)) is not a root with its children inside the \(size) units"
+        }
+        for i in 1..<size {
+            let unit = units[i]
+            if Self.label(unit) <= 0xFF {
+                let base = i ^ Self.offset(unit)
+                guard base | 0xFF < size else { return "unit \(i) points at children past the \(size) units" }
+                if Self.hasLeaf(unit) && Self.label(units[base]) <= 0xFF { return "unit \(i) has a leaf at \(base) that is not a leaf" }
+            } else if Int(unit & 0x7FFF_FFFF) >= valueLimit {
+                return "leaf \(i) holds value \(unit & 0x7FFF_FFFF), past the \(valueLimit) bytes of replacement strings"
             }
         }
+        return nil
     }
 }

@@ -42,15 +42,19 @@ struct PieceTrie: Sendable {
         return value(node)
     }
 
-    /// The longest stored key that is a prefix of `key[start..<end]`: (length, value).
-    func longestPrefix(_ key: [UInt8], from start: Int, to end: Int) -> (length: Int, value: Int)? {
+    /// The longest of the first `maxMatches` stored keys that are prefixes of `key[start..<end]`.
+    func longestPrefix(_ key: [UInt8], from start: Int, to end: Int, maxMatches: Int) -> (length: Int, value: Int)? {
         var node = 0
         var best: (length: Int, value: Int)?
+        var matches = 0
         var i = start
-        while i < end, let next = child(node, key[i]) {
+        while i < end, matches < maxMatches, let next = child(node, key[i]) {
             node = next
             i += 1
-            if let v = value(node) { best = (i - start, v) }
+            if let v = value(node) {
+                best = (i - start, v)
+                matches += 1
+            }
         }
         return best
     }

@@ -1,8 +1,9 @@
-// SentencePieceDecoder: ids → text, one id at a time, with the rules of google/sentencepiece
-// src/sentencepiece_processor.cc `Decode`: control pieces vanish, an UNKNOWN piece becomes
-// unk_surface (" ⁇ "), runs of `<0xNN>` byte pieces are reassembled as UTF-8 (an invalid byte becomes
-// U+FFFD), `▁` becomes a space, and while nothing has been produced yet the first piece's leading `▁`
-// (the dummy prefix) is dropped — with remove_extra_whitespaces, every leading `▁` until text appears.
+// SentencePieceDecoder: ids → text, one id at a time, with the rules of the sentencepiece 0.2.3
+// package (src/sentencepiece_processor.cc `DecodeOptimized`, what its Python `decode` runs): control
+// pieces vanish, an UNKNOWN piece becomes unk_surface (" ⁇ "), runs of `<0xNN>` byte pieces are
+// reassembled as UTF-8 (an invalid byte becomes U+FFFD), `▁` becomes a space, and while nothing has
+// been produced the leading `▁` of a piece (the dummy prefix) is dropped — once, or with
+// remove_extra_whitespaces every time until text appears.
 
 struct SentencePieceDecoder: Sendable {
     let processor: SentencePieceProcessor
@@ -10,8 +11,6 @@ struct SentencePieceDecoder: Sendable {
     private var pendingBytes: [UInt8] = []
     /// `is_bos_ws`: still at the beginning, where a leading `▁` is the dummy prefix.
     private var atBeginning = true
-    /// `bos_ws_seen`: the previous piece had its leading `▁` dropped.
-    private var droppedDummyPrefix = false
     /// Whether any text has been produced.
     private var producedText = false
 
@@ -20,35 +19,24 @@ struct SentencePieceDecoder: Sendable {
     /// The text `id` (a valid piece index) adds; byte pieces may hold text back until their
     /// character is complete.
     mutating func push(_ id: Int) -> [UInt8] {
-        let model = processor.model
-        let piece = model.pieces[id].bytes
-        let resolved = processor.id(of: piece)
-        if model.pieces[resolved].type == .byte, let byte = SentencePieceProcessor.byteValue(piece) {
+        let piece = processor.pieces[id]
+        if piece.type == .byte, let byte = SentencePieceProcessor.byteValue(piece.bytes) {
             pendingBytes.append(UInt8(byte))
             return drainBytes(final: false)
         }
         var output = drainBytes(final: true)
-        if droppedDummyPrefix || producedText { atBeginning = false }
-        var dropped = false
-        switch model.pieces[resolved].type {
-        case .control: break
-        case .unknown:
-            if model.pieces[resolved].bytes == piece {
-                output += model.unknownSurface.prefix { $0 != 0 }
-            } else {
-                output += piece
-            }
-        default:
-            var body = piece[...]
-            let spec = model.normalizer
-            if atBeginning && (spec.addDummyPrefix || spec.removeExtraWhitespaces), body.starts(with: SentencePieceNormalizer.spaceSymbol) {
-                body = body.dropFirst(3)
-                dropped = !spec.removeExtraWhitespaces
-            }
-            output += Self.unescape(body)
+        if producedText { atBeginning = false }
+        if piece.type == .control { return output }
+        var body = piece.bytes[...]
+        var droppedPrefix = false
+        let spec = processor.model.normalizer
+        if atBeginning && (spec.addDummyPrefix || spec.removeExtraWhitespaces), body.starts(with: SentencePieceNormalizer.spaceSymbol) {
+            body = body.dropFirst(3)
+            droppedPrefix = !spec.removeExtraWhitespaces
         }
-        droppedDummyPrefix = dropped
+        output += piece.type == .unknown ? processor.model.unknownSurface : Self.unescape(body)
         if !output.isEmpty { producedText = true }
+        if droppedPrefix || producedText { atBeginning = false }
         return output
     }
 

@@ -1,4 +1,4 @@
-// SentencePieceNormalizer: text → normalized text, following google/sentencepiece
+// SentencePieceNormalizer: text → normalized text, following the sentencepiece 0.2.3 package's
 // src/normalizer.cc `Normalize`: at each position a user-defined symbol passes unchanged, else the
 // longest precompiled-charsmap rule applies, else the character stays as it is (an invalid UTF-8 byte
 // becomes U+FFFD); then leading, trailing and repeated spaces go (remove_extra_whitespaces), the
@@ -15,6 +15,9 @@ struct SentencePieceNormalizer: Sendable {
     private let replacements: [UInt8]
 
     static let spaceSymbol: [UInt8] = [0xE2, 0x96, 0x81]
+    /// sentencepiece takes the longest of at most this many nested rule matches (`kMaxTrieResultsSize`)
+    /// and user-defined symbol matches (`PrefixMatcher`'s 64).
+    static let maxRuleMatches = 32, maxUserSymbolMatches = 64
 
     /// Decodes `spec.precompiledCharsmap` (4-byte little-endian trie size, trie units, replacements);
     /// `file` and `field` name it in errors.
@@ -33,8 +36,11 @@ struct SentencePieceNormalizer: Sendable {
             throw ReformerError(file: file, field: field, "is \(blob.count) bytes, expected a 4-byte trie size and the trie")
         }
         let trieSize = Int(blob[0]) | Int(blob[1]) << 8 | Int(blob[2]) << 16 | Int(blob[3]) << 24
-        guard trieSize <= blob.count - 4 else {
-            throw ReformerError(file: file, field: field, "trie size \(trieSize) runs past the \(blob.count - 4) bytes after it")
+        guard trieSize < blob.count - 4 else {
+            throw ReformerError(file: file, field: field, "trie size \(trieSize) runs past the \(blob.count - 4) bytes after it, expected the trie and then the replacement strings")
+        }
+        guard trieSize >= 1024, trieSize % 1024 == 0 else {
+            throw ReformerError(file: file, field: field, "trie size \(trieSize) is not a positive multiple of 1024 bytes")
         }
         var units = [UInt32](repeating: 0, count: trieSize / 4)
         for i in units.indices {
@@ -42,17 +48,19 @@ struct SentencePieceNormalizer: Sendable {
             units[i] = UInt32(blob[b]) | UInt32(blob[b + 1]) << 8 | UInt32(blob[b + 2]) << 16 | UInt32(blob[b + 3]) << 24
         }
         replacements = Array(blob[(4 + trieSize)...])
-        // A value may point at any byte up to the last NUL, so that every replacement is terminated.
-        let limit = (replacements.lastIndex(of: 0) ?? -1) + 1
-        trie = try DoubleArrayTrie(units: units, valueLimit: limit, file: file, field: field)
+        guard replacements.last == 0 else {
+            throw ReformerError(file: file, field: field, "replacement strings do not end with a NUL byte")
+        }
+        trie = try DoubleArrayTrie(units: units, valueLimit: replacements.count, file: file, field: field)
     }
 
     /// The normalization of the character(s) at `input[position]` and how many input bytes they take.
     func prefix(_ input: [UInt8], at position: Int) -> (bytes: ArraySlice<UInt8>, consumed: Int) {
-        if let user = userSymbols.longestPrefix(input, from: position, to: input.count) {
+        if let user = userSymbols.longestPrefix(input, from: position, to: input.count, maxMatches: Self.maxUserSymbolMatches) {
             return (input[position..<(position + user.length)], user.length)
         }
-        if let trie, let match = trie.longestPrefix(input, from: position, to: input.count), match.value < replacements.count {
+        if let trie, let match = trie.longestPrefix(input, from: position, to: input.count, maxMatches: Self.maxRuleMatches),
+           match.value < replacements.count {
             let tail = replacements[match.value...]
             let stop = tail.firstIndex(of: 0) ?? replacements.count
             return (replacements[match.value..<stop], match.length)

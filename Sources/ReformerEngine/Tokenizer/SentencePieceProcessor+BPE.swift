@@ -1,10 +1,14 @@
-// SentencePieceProcessor+BPE: BPE segmentation as google/sentencepiece src/bpe_model.cc does it
-// (without dropout): split the normalized text into characters (a user-defined symbol is one frozen
-// symbol), then repeatedly merge the adjacent pair whose concatenation is a vocabulary piece with the
-// highest score, leftmost on ties; an UNUSED piece that results is split back into the pair that
-// formed it. What stays unmatched maps to the UNKNOWN id.
+// SentencePieceProcessor+BPE: BPE segmentation as the sentencepiece 0.2.3 package does it
+// (src/bpe_model.cc, without dropout): split the normalized text into characters (a user-defined
+// symbol is one frozen symbol), then repeatedly merge the adjacent pair whose concatenation is a
+// NORMAL, USER_DEFINED or UNUSED piece with the highest score, leftmost on ties (scores ordered by
+// their bit patterns, so −0 ranks below +0); an UNUSED piece that results is split back into the
+// pair that formed it (at most 100 levels deep). Anything else maps to the UNKNOWN id.
 
 extension SentencePieceProcessor {
+    /// How deep UNUSED pieces are split back (`kMaxBpeResegmentDepth`).
+    static let maxResegmentDepth = 100
+
     /// Pieces of `text` (normalized, non-empty) with their ids, in order.
     func encodeBPE(_ text: [UInt8]) -> [(piece: ArraySlice<UInt8>, id: Int)] {
         struct Symbol {
@@ -17,7 +21,7 @@ extension SentencePieceProcessor {
         var symbols: [Symbol] = []
         var position = 0
         while position < text.count {
-            let user = normalizer.userSymbols.longestPrefix(text, from: position, to: text.count)
+            let user = normalizer.userSymbols.longestPrefix(text, from: position, to: text.count, maxMatches: SentencePieceNormalizer.maxUserSymbolMatches)
             let length = user?.length ?? min(UTF8Sequences.leadLength(text[position]), text.count - position)
             let next = position + length < text.count ? symbols.count + 1 : -1
             symbols.append(Symbol(start: position, length: length, previous: symbols.count - 1, next: next, frozen: user != nil))
@@ -32,8 +36,8 @@ extension SentencePieceProcessor {
             let l = symbols[left], r = symbols[right]
             let range = l.start..<(l.start + l.length + r.length)
             guard let id = vocabulary.exact(text, range) else { return }
-            agenda.push(MergeQueue.Candidate(score: model.pieces[id].score, left: left, right: right, length: range.count))
-            if model.pieces[id].type == .unused {
+            agenda.push(MergeQueue.Candidate(score: pieces[id].score, left: left, right: right, length: range.count))
+            if pieces[id].type == .unused {
                 splits[Array(text[range])] = (text[l.start..<(l.start + l.length)], text[r.start..<(r.start + r.length)])
             }
         }
@@ -52,19 +56,25 @@ extension SentencePieceProcessor {
         }
 
         var output: [(piece: ArraySlice<UInt8>, id: Int)] = []
-        func resegment(_ piece: ArraySlice<UInt8>) {
-            let id = self.id(of: piece)
-            if model.pieces[id].type == .unused, let (left, right) = splits[Array(piece)] {
-                resegment(left)
-                resegment(right)
-            } else {
+        func resegment(_ piece: ArraySlice<UInt8>, depth: Int) {
+            // Every piece here is a slice of `text`, so its indices address `text`.
+            guard let id = vocabulary.exact(text, piece.indices) else {
+                output.append((piece, unknownIndex))
+                return
+            }
+            if depth > Self.maxResegmentDepth || pieces[id].type != .unused {
                 output.append((piece, id))
+            } else if let (left, right) = splits[Array(piece)] {
+                resegment(left, depth: depth + 1)
+                resegment(right, depth: depth + 1)
+            } else {
+                output.append((piece, unknownIndex))
             }
         }
         var index = 0
         while index >= 0, index < symbols.count {
             let s = symbols[index]
-            resegment(text[s.start..<(s.start + s.length)])
+            resegment(text[s.start..<(s.start + s.length)], depth: 0)
             index = s.next
         }
         return output
@@ -81,7 +91,11 @@ struct MergeQueue {
         let length: Int
 
         func precedes(_ other: Candidate) -> Bool {
-            score > other.score || (score == other.score && left < other.left)
+            let a = Int32(bitPattern: score.bitPattern), b = Int32(bitPattern: other.score.bitPattern)
+            if a == b { return left < other.left }
+            if a < 0 && b < 0 { return a < b }   // both negative: the smaller pattern is the larger float
+            if (a < 0) != (b < 0) { return b < 0 }
+            return a > b
         }
     }
 

@@ -1,8 +1,8 @@
-// SentencePieceProcessor: a checked SentencePiece vocabulary and the encode pipeline of
-// google/sentencepiece src/sentencepiece_processor.cc: normalize → BPE or unigram segmentation →
-// unknown pieces (consecutive ones merged into one id, or split into `<0xNN>` byte pieces with
-// byte_fallback). No BOS or EOS is added. The vocabulary checks follow model_interface.cc
-// `InitializePieces`; decoding lives in SentencePieceDecoder.
+// SentencePieceProcessor: a checked SentencePiece vocabulary and the encode pipeline of the
+// sentencepiece 0.2.3 package (src/sentencepiece_processor.cc `EncodeOptimized`, what its Python
+// `encode` runs): normalize → BPE or unigram segmentation → unknown pieces (a run of them merged into
+// one id, or spelled as `<0xNN>` byte pieces with byte_fallback). No BOS or EOS is added. The
+// vocabulary checks follow model_interface.cc `InitializePieces`; decoding is in SentencePieceDecoder.
 
 /// A SentencePiece model ready to encode and decode.
 ///
@@ -13,58 +13,65 @@
 /// ```
 public struct SentencePieceProcessor: Sendable {
     public let model: SentencePieceModel
-    /// The index of the UNKNOWN piece (what unknown characters encode to).
-    public let unknownID: Int
+    /// The pieces as the processor uses them: with byte_fallback a `"\0"` piece counts as UNUSED
+    /// (sentencepiece's workaround for converted models).
+    let pieces: [SentencePieceModel.Piece]
+    /// The UNKNOWN piece, or nil (allowed with byte_fallback, where unknown text becomes bytes).
+    public let unknownID: Int?
     let normalizer: SentencePieceNormalizer
     let denormalizer: SentencePieceNormalizer?
-    /// NORMAL, USER_DEFINED and UNUSED pieces → id (`pieces_` in model_interface.cc).
+    /// NORMAL, USER_DEFINED and UNUSED pieces → id (`pieces_`); what segmentation may produce.
     let vocabulary: PieceTrie
-    /// CONTROL, UNKNOWN and BYTE pieces → id (`reserved_id_map_`), looked up first.
-    let reserved: [[UInt8]: Int]
     /// With byte_fallback: the id of `<0xNN>` for every byte.
     let byteIDs: [Int]
-    /// Unigram: the lowest and highest NORMAL scores (highest at least FLT_MIN, as sentencepiece starts it).
+    /// Unigram: the lowest NORMAL score.
     let minimumScore: Float
-    let maximumScore: Float
 
-    public var pieceCount: Int { model.pieces.count }
+    /// sentencepiece refuses pieces this long (`kMaxPieceSize`).
+    static let maxPieceBytes = 8000
+
+    public var pieceCount: Int { pieces.count }
+
+    /// The UNKNOWN id, or -1 when there is none (as sentencepiece's `unk_id_`).
+    var unknownIndex: Int { unknownID ?? -1 }
 
     public init(contentsOf path: String) throws(ReformerError) {
         try self.init(model: SentencePieceModel(contentsOf: path))
     }
 
-    /// Checks the vocabulary: non-empty unique pieces, exactly one UNKNOWN, byte pieces only with
-    /// byte_fallback and then all 256 of them, a decodable precompiled charsmap.
+    /// Checks the vocabulary as sentencepiece does: pieces non-empty, shorter than 8,000 bytes,
+    /// without NUL and unique (BPE: across all types; unigram: among NORMAL/USER_DEFINED/UNUSED and
+    /// among the rest), one UNKNOWN (none only with byte_fallback), byte pieces only with
+    /// byte_fallback and then all 256, finite scores for unigram, a valid precompiled charsmap.
     public init(model: SentencePieceModel) throws(ReformerError) {
         self.model = model
         let file = model.file
+        var pieces = model.pieces
+        if model.byteFallback {
+            for i in pieces.indices where pieces[i].bytes == [0] { pieces[i].type = .unused }
+        }
         var vocabulary = PieceTrie()
-        var normalKeys = Set<[UInt8]>()
-        var reserved: [[UInt8]: Int] = [:]
+        var normalKeys = Set<[UInt8]>(), reservedKeys = Set<[UInt8]>()
         var userSymbols = PieceTrie()
         var unknown: Int?
         var byteIDs = [Int](repeating: -1, count: 256)
         var minimum = Float.greatestFiniteMagnitude
-        var maximum = Float.leastNormalMagnitude
-        for (id, piece) in model.pieces.enumerated() {
+        if let long = pieces.firstIndex(where: { $0.bytes.count >= Self.maxPieceBytes }) {
+            throw ReformerError(file: file, field: "pieces[\(long)].piece", "is \(pieces[long].bytes.count) bytes, expected fewer than \(Self.maxPieceBytes)")
+        }
+        for (id, piece) in pieces.enumerated() {
             let field = "pieces[\(id)]"
             guard !piece.bytes.isEmpty else { throw ReformerError(file: file, field: field + ".piece", "is empty, expected a non-empty piece") }
-            switch piece.type {
-            case .normal, .userDefined, .unused:
-                guard normalKeys.insert(piece.bytes).inserted else {
-                    throw ReformerError(file: file, field: field + ".piece", "\"\(piece.text)\" is already defined")
-                }
-                vocabulary.insert(piece.bytes, value: id)
-            case .unknown, .control, .byte:
-                guard reserved[piece.bytes] == nil else {
-                    throw ReformerError(file: file, field: field + ".piece", "\"\(piece.text)\" is already defined")
-                }
-                reserved[piece.bytes] = id
+            if piece.bytes == [0] && piece.type == .unused { continue }
+            guard !piece.bytes.contains(0) else {
+                throw ReformerError(file: file, field: field + ".piece", "contains a NUL byte, expected none")
             }
+            let segmentable = piece.type == .normal || piece.type == .userDefined || piece.type == .unused
+            let inserted = segmentable || model.algorithm == .bpe ? normalKeys.insert(piece.bytes).inserted : reservedKeys.insert(piece.bytes).inserted
+            guard inserted else { throw ReformerError(file: file, field: field + ".piece", "\"\(piece.text)\" is already defined") }
+            if segmentable { vocabulary.insert(piece.bytes, value: id) }
             switch piece.type {
-            case .normal:
-                minimum = min(minimum, piece.score)
-                maximum = max(maximum, piece.score)
+            case .normal: minimum = min(minimum, piece.score)
             case .userDefined: userSymbols.insert(piece.bytes, value: id)
             case .unknown:
                 if let first = unknown {
@@ -82,16 +89,20 @@ public struct SentencePieceProcessor: Sendable {
             case .control, .unused: break
             }
         }
-        guard let unknown else { throw ReformerError(file: file, field: "pieces", "have no UNKNOWN piece, expected one (e.g. <unk>)") }
+        if unknown == nil && !model.byteFallback {
+            throw ReformerError(file: file, field: "pieces", "have no UNKNOWN piece, expected one (e.g. <unk>)")
+        }
         if model.byteFallback, let missing = byteIDs.firstIndex(of: -1) {
             throw ReformerError(file: file, field: "pieces", "lack the byte piece <0x\(Self.hex(missing))> although trainer_spec.byte_fallback is true, expected all 256")
         }
+        if model.algorithm == .unigram, let bad = pieces.firstIndex(where: { !$0.score.isFinite }) {
+            throw ReformerError(file: file, field: "pieces[\(bad)].score", "is \(pieces[bad].score), expected a finite score (unigram)")
+        }
+        self.pieces = pieces
         self.vocabulary = vocabulary
-        self.reserved = reserved
         self.unknownID = unknown
         self.byteIDs = byteIDs
         minimumScore = minimum
-        maximumScore = maximum
         normalizer = try SentencePieceNormalizer(spec: model.normalizer, treatWhitespaceAsSuffix: model.treatWhitespaceAsSuffix,
                                                  userSymbols: userSymbols, file: file, field: "normalizer_spec.precompiled_charsmap")
         if let spec = model.denormalizer, !spec.precompiledCharsmap.isEmpty {
@@ -114,7 +125,12 @@ public struct SentencePieceProcessor: Sendable {
         ids.reserveCapacity(segments.count)
         var previousUnknown = false
         for (piece, id) in segments {
-            let isUnknown = model.pieces[id].type == .unknown
+            if id >= 0 && pieces[id].type == .control {
+                ids.append(id)
+                previousUnknown = false
+                continue
+            }
+            let isUnknown = id < 0 || pieces[id].type == .unknown
             if isUnknown && model.byteFallback {
                 ids += piece.map { byteIDs[Int($0)] }
             } else if !(isUnknown && previousUnknown) {
@@ -123,13 +139,6 @@ public struct SentencePieceProcessor: Sendable {
             previousUnknown = isUnknown
         }
         return ids
-    }
-
-    /// sentencepiece's `PieceToId`: reserved pieces first, then the vocabulary, else the UNKNOWN id.
-    func id(of piece: some Collection<UInt8>) -> Int {
-        let bytes = Array(piece)
-        if let id = reserved[bytes] { return id }
-        return vocabulary.exact(bytes, 0..<bytes.count) ?? unknownID
     }
 
     /// The byte a `<0xNN>` piece stands for (upper-case hex, as sentencepiece writes and requires).

@@ -115,12 +115,8 @@ public enum Tokenizer: Sendable {
         case .bytes: return bytes.map { Int($0) }
         case .bytesPlusTwo: return bytes.map { Int($0) + 2 }
         case .sentencePiece(let sp):
-            var i = 0
-            while i < bytes.count {
-                guard let n = UTF8Sequences.validLength(bytes, at: i, end: bytes.count) else {
-                    throw ReformerError(file: source, "is not valid UTF-8 at byte \(i), expected UTF-8 text for the SentencePiece tokenizer")
-                }
-                i += n
+            if let i = UTF8Sequences.firstInvalidOffset(bytes) {
+                throw ReformerError(file: source, "is not valid UTF-8 at byte \(i), expected UTF-8 text for the SentencePiece tokenizer")
             }
             return sp.encode(bytes)
         }
@@ -143,7 +139,7 @@ public enum Tokenizer: Sendable {
         ids.map { id in
             guard id >= 0, id < vocabSize else { return "<id \(id)?>" }
             switch self {
-            case .sentencePiece(let sp): return sp.model.pieces[id].text
+            case .sentencePiece(let sp): return sp.pieces[id].text
             case .bytes: return Self.byteLabel(UInt8(id))
             case .bytesPlusTwo: return id == 0 ? "<pad>" : id == 1 ? "<1>" : Self.byteLabel(UInt8(id - 2))
             }

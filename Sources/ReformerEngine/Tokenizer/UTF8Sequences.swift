@@ -46,14 +46,14 @@ enum UTF8Sequences {
         return need
     }
 
-    /// Whether `bytes` is entirely valid UTF-8 by these rules.
-    static func isValid(_ bytes: [UInt8]) -> Bool {
+    /// The offset of the first byte that is not part of valid UTF-8 by these rules, or nil.
+    static func firstInvalidOffset(_ bytes: [UInt8]) -> Int? {
         var i = 0
         while i < bytes.count {
-            guard let n = validLength(bytes, at: i, end: bytes.count) else { return false }
+            guard let n = validLength(bytes, at: i, end: bytes.count) else { return i }
             i += n
         }
-        return true
+        return nil
     }
 
     /// Appends the valid characters at the front of `pending` to `output` and removes them; an
