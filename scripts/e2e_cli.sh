@@ -5,7 +5,8 @@
 #     file/field — no trap;
 #  3. configs asking for absurd sizes, under a 3 GiB address-space limit: the same one line, refused
 #     before anything is allocated;
-#  4. the pytorch_model.bin fixtures load (inspect, sample) and broken ones fail the same way.
+#  4. the pytorch_model.bin fixtures load (inspect, sample) and broken ones fail the same way;
+#  5. tokenize reproduces the sentencepiece fixtures (Fixtures/spm) and chooses tokenizers by folder.
 # Usage: REFORMER_TUI_BIN=path/to/reformer-tui scripts/e2e_cli.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -205,6 +206,63 @@ expect_error "shard named by the index but missing" "pytorch_model.bin.index.jso
 "$BIN" explore --task copy >"$WORK/out" 2>"$WORK/err" </dev/null
 status=$?
 if [ "$status" -eq 2 ] && grep -q "needs a terminal" "$WORK/err"; then pass "explore without a terminal: exit 2, $(cat "$WORK/err")"; else fail "explore without a terminal: exit $status $(cat "$WORK/err")"; fi
+
+# --- 5. tokenize -------------------------------------------------------------------------------
+SPM="$FIXTURES/spm"
+# fixture_ids MODEL TEXT: the ids sentencepiece gave for TEXT (as the JSON spells it), space-separated.
+fixture_ids() { grep -F "{\"text\": \"$2\"," "$SPM/$1.json" | sed 's/.*"ids": \[\([^]]*\)\].*/\1/' | tr -d ','; }
+# expect_output NAME EXPECTED -- COMMAND...: exit 0, stdout exactly EXPECTED plus a newline, stderr empty.
+expect_output() {
+    local name=$1 expected=$2; shift 3
+    "$@" >"$WORK/out" 2>"$WORK/err"
+    local status=$?
+    printf '%s\n' "$expected" >"$WORK/expected"
+    if [ "$status" -eq 0 ] && cmp -s "$WORK/out" "$WORK/expected" && [ ! -s "$WORK/err" ]; then
+        pass "$name: $(head -c 80 "$WORK/out" | tr '\n' ' ')"
+    else
+        fail "$name: exit $status, stdout '$(cat "$WORK/out")', expected '$expected', stderr '$(cat "$WORK/err")'"
+    fi
+}
+for m in bpe-nfkc unigram-nfkc; do
+    ids=$(fixture_ids "$m" "Hello world")
+    expect_output "tokenize --text ($m)" "$ids" -- "$BIN" tokenize --tokenizer "$SPM/$m.model" --text "Hello world"
+    expect_output "tokenize --decode ($m)" "Hello world" -- "$BIN" tokenize --tokenizer "$SPM/$m.model" --decode "$ids"
+done
+printf 'tabs\tand\ttabs\nnew\nlines\r\nand CRLF' >"$WORK/crlf.txt"
+expect_output "tokenize --file keeps tabs and \\r\\n" "$(fixture_ids bpe-bytes 'tabs\tand\ttabs\nnew\nlines\r\nand CRLF')" -- \
+    "$BIN" tokenize --tokenizer "$SPM/bpe-bytes.model" --file "$WORK/crlf.txt"
+: >"$WORK/empty.txt"
+expect_output "tokenize empty --text" "" -- "$BIN" tokenize --tokenizer "$SPM/unigram-nfkc.model" --text ""
+expect_output "tokenize empty --file" "" -- "$BIN" tokenize --tokenizer "$SPM/unigram-nfkc.model" --file "$WORK/empty.txt"
+expect_output "tokenize empty --decode" "" -- "$BIN" tokenize --tokenizer "$SPM/unigram-nfkc.model" --decode ""
+# A checkpoint folder: its spiece.model is used; without one, vocab_size 258 means bytes + 2.
+mkdir -p "$WORK/spm-ckpt" "$WORK/bytes-ckpt" "$WORK/other-ckpt"
+sed 's/"vocab_size": 40/"vocab_size": 400/' "$TINY/config.json" >"$WORK/spm-ckpt/config.json"
+cp "$SPM/bpe-nfkc.model" "$WORK/spm-ckpt/spiece.model"
+expect_output "tokenize --model uses the folder's spiece.model" "$(fixture_ids bpe-nfkc "Hello world")" -- \
+    "$BIN" tokenize --model "$WORK/spm-ckpt" --text "Hello world"
+sed 's/"vocab_size": 40/"vocab_size": 258/' "$TINY/config.json" >"$WORK/bytes-ckpt/config.json"
+expect_output "tokenize --model with vocab 258 is bytes + 2" "106 107 257" -- "$BIN" tokenize --model "$WORK/bytes-ckpt" --text $'hi\xff'
+expect_output "tokenize --decode bytes + 2 skips 0 and 1" "hi" -- "$BIN" tokenize --model "$WORK/bytes-ckpt" --decode "0 106 1 107"
+sed 's/"vocab_size": 40/"vocab_size": 320/' "$TINY/config.json" >"$WORK/other-ckpt/config.json"
+expect_error "tokenize without a tokenizer" "no text tokenizer for vocabulary 320" "--tokenizer FILE" -- \
+    "$BIN" tokenize --model "$WORK/other-ckpt" --text "hi"
+expect_output "tokenize --tokenizer overrides the folder" "$(fixture_ids unigram-nfkc "Hello world")" -- \
+    "$BIN" tokenize --model "$WORK/spm-ckpt" --tokenizer "$SPM/unigram-nfkc.model" --text "Hello world"
+cp "$SPM/bpe-nfkc.model" "$WORK/other-ckpt/spiece.model"
+expect_error "tokenizer larger than the vocabulary" "spiece.model" "has 400 pieces" "vocabulary of 320" -- \
+    "$BIN" tokenize --model "$WORK/other-ckpt" --text "hi"
+printf 'ok \xff\xfe' >"$WORK/latin1.txt"
+expect_error "tokenize invalid UTF-8 file" "latin1.txt" "not valid UTF-8 at byte 3" -- \
+    "$BIN" tokenize --tokenizer "$SPM/bpe-nfkc.model" --file "$WORK/latin1.txt"
+expect_error "tokenize invalid UTF-8 --text" "--text" "not valid UTF-8 at byte 0" -- \
+    "$BIN" tokenize --tokenizer "$SPM/bpe-nfkc.model" --text $'\xc0\xaf'
+expect_error "tokenize --decode id outside the vocabulary" "token id 400" "0..<400" -- \
+    "$BIN" tokenize --tokenizer "$SPM/bpe-nfkc.model" --decode "5 400"
+expect_error "tokenize --decode not an id" "--decode" '"x7"' -- "$BIN" tokenize --tokenizer "$SPM/bpe-nfkc.model" --decode "5 x7"
+head -c 20000 "$SPM/bpe-nfkc.model" >"$WORK/cut.model"
+expect_error "truncated tokenizer file" "cut.model" "normalizer_spec" -- "$BIN" tokenize --tokenizer "$WORK/cut.model" --text "hi"
+expect_error "missing tokenizer file" "$WORK/none.model" "does not exist" -- "$BIN" tokenize --tokenizer "$WORK/none.model" --text "hi"
 
 echo "e2e_cli: $failures failure(s)"
 [ "$failures" -eq 0 ]
