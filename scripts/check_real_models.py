@@ -7,8 +7,9 @@ forward on random ids becomes a fixture (the shared fixture generator, forward o
 captured), the weights are written as pytorch_model.bin in the zip format and in the legacy format
 (torch.save of the HF model's state dict, as transformers 4.x's save_pretrained wrote it), the
 crime-and-punishment folder gets its config in the old hub form (legacy keys, no local_*/lsh_* chunk
-keys), and `reformer-tui inspect` + `compare` must reproduce HF's logits and hidden states within the
-fixture gates from each file.
+keys) and a 320-piece SentencePiece BPE model trained here (like the real spiece.model), and
+`reformer-tui inspect` + `compare` must reproduce HF's logits and hidden states within the fixture
+gates from each file. Then `sample` (text prompt) and `eval --data` run on each folder.
 
 Not part of `make test` (it needs torch and transformers, and 1-2 GB of scratch space):
 
@@ -81,7 +82,24 @@ def main():
     if args.only in (None, "crime"):
         variants.append(dict(slug="crime-shape", description="google/reformer-crime-and-punishment's config, random weights",
                              config=CRIME, batch=1, seq=args.seq, seed=12, forward_only=True))
+    spiece = os.path.join(out, "spiece.model")
+    if any(v["slug"] == "crime-shape" for v in variants):
+        import sentencepiece as spm  # noqa: E402
+        spm.SentencePieceTrainer.train(input=os.path.join(REPO, "assets", "text", "commonplace.txt"),
+                                       model_prefix=spiece[:-len(".model")], vocab_size=320, model_type="bpe",
+                                       character_coverage=1.0, minloglevel=2)
+    sample_text = os.path.join(out, "probe.txt")
+    with open(os.path.join(REPO, "assets", "text", "commonplace.txt"), "rb") as f, open(sample_text, "wb") as g:
+        g.write(f.read(4000))
     passed = failed = 0
+
+    def report(ok, line, detail=""):
+        nonlocal passed, failed
+        passed, failed = (passed + 1, failed) if ok else (passed, failed + 1)
+        print(f"{'ok  ' if ok else 'FAIL'} {line}")
+        if detail and not ok:
+            print(detail)
+
     for v in variants:
         print(f"== {v['slug']}: HF forward on {v['seq']} random ids (shared fixture generator, forward only)", flush=True)
         try:
@@ -100,6 +118,7 @@ def main():
             os.makedirs(folder)
             if v["slug"] == "crime-shape":
                 shutil.copy(HUB_CRIME_CONFIG, os.path.join(folder, "config.json"))
+                shutil.copy(spiece, os.path.join(folder, "spiece.model"))
             else:
                 shutil.copy(os.path.join(src, "config.json"), os.path.join(folder, "config.json"))
             torch.save(state, os.path.join(folder, "pytorch_model.bin"), _use_new_zipfile_serialization=(fmt == "zip"))
@@ -110,14 +129,15 @@ def main():
                 rc, text = run([args.bin, "compare", expected, got])
             last = text.splitlines()[-1] if text else ""
             logits = [l for l in text.splitlines() if l.split()[1:2] in (["logits"], ["loss"])]
-            status = "ok  " if rc == 0 else "FAIL"
-            passed, failed = (passed + 1, failed) if rc == 0 else (passed, failed + 1)
-            print(f"{status} {v['slug']} pytorch_model.bin ({fmt}){' + hub config text' if v['slug'] == 'crime-shape' else ''}: {last}")
+            report(rc == 0, f"{v['slug']} pytorch_model.bin ({fmt}){' + hub config text' if v['slug'] == 'crime-shape' else ''}: {last}", text)
             for l in logits:
                 print(f"       {l.strip()}")
-            if rc != 0:
-                print(text)
             os.remove(got)
+            rc, text = run([args.bin, "sample", "--model", folder, "--prompt", "The crime was", "--tokens", "24", "--seed", "1"])
+            report(rc == 0 and len(text) > 0, f"{v['slug']} ({fmt}) sample --prompt \"The crime was\": {text[:60]!r}", text)
+            rc, text = run([args.bin, "eval", "--model", folder, "--data", sample_text, "--length", "1024"])
+            report(rc == 0 and "bits_per_" in text, f"{v['slug']} ({fmt}) eval --data (4000 bytes, windows of 1024): "
+                   + " · ".join(text.splitlines()[-2:]), text)
     if not args.out:
         shutil.rmtree(out, ignore_errors=True)
     print(f"real models: {passed} passed, {failed} failed")

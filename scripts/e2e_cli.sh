@@ -264,5 +264,31 @@ head -c 20000 "$SPM/bpe-nfkc.model" >"$WORK/cut.model"
 expect_error "truncated tokenizer file" "cut.model" "normalizer_spec" -- "$BIN" tokenize --tokenizer "$WORK/cut.model" --text "hi"
 expect_error "missing tokenizer file" "$WORK/none.model" "does not exist" -- "$BIN" tokenize --tokenizer "$WORK/none.model" --text "hi"
 
+# The tokenizer where text meets a model: sample and eval --data on a checkpoint with a spiece.model.
+"$BIN" init --config "$WORK/spm-ckpt/config.json" --out "$WORK/spm-model" >/dev/null 2>"$WORK/err" || fail "init spm-model: $(cat "$WORK/err")"
+cp "$SPM/bpe-nfkc.model" "$WORK/spm-model/spiece.model"
+if "$BIN" sample --model "$WORK/spm-model" --prompt "Hello world" --tokens 12 --seed 2 >"$WORK/out" 2>"$WORK/err" && [ -s "$WORK/out" ] \
+    && [ ! -s "$WORK/err" ] && ! grep -qE '^[0-9 ]+$' "$WORK/out"; then
+    pass "sample --prompt through the folder's spiece.model: text out ($(head -c 40 "$WORK/out" | tr '\n' ' ')…)"
+else
+    fail "sample through spiece.model: exit $?, $(cat "$WORK/out" "$WORK/err")"
+fi
+printf 'Hello world. Hello again, world; and once more.\n' >"$WORK/hello.txt"
+n=$("$BIN" tokenize --model "$WORK/spm-model" --file "$WORK/hello.txt" | wc -w)
+if "$BIN" eval --model "$WORK/spm-model" --data "$WORK/hello.txt" >"$WORK/out" 2>"$WORK/err" \
+    && grep -q "$n tokens (SentencePiece BPE" "$WORK/out" && grep -q "1 window of $n, $((n - 1)) predictions" "$WORK/out" \
+    && grep -qE '^bits_per_token [0-9.]+$' "$WORK/out"; then
+    pass "eval --data with SentencePiece: $n tokens, one window, $(grep bits_per_token "$WORK/out")"
+else
+    fail "eval --data with SentencePiece: $(cat "$WORK/out" "$WORK/err")"
+fi
+expect_error "sample: a prompt of only unknown pieces" "prompt" "<unk>" -- \
+    "$BIN" sample --model "$WORK/spm-model" --prompt "ЖЖЖ" --tokens 2
+expect_error "eval --data: not UTF-8 for SentencePiece" "latin1.txt" "not valid UTF-8" -- \
+    "$BIN" eval --model "$WORK/spm-model" --data "$WORK/latin1.txt"
+"$BIN" init --config "$WORK/other-ckpt/config.json" --out "$WORK/no-tokenizer" >/dev/null 2>&1
+expect_error "sample: text prompt without a tokenizer" "no text tokenizer for vocabulary 320" "--prompt-ids" -- \
+    "$BIN" sample --model "$WORK/no-tokenizer" --prompt "hi" --tokens 2
+
 echo "e2e_cli: $failures failure(s)"
 [ "$failures" -eq 0 ]

@@ -27,6 +27,8 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Score this whole file (any checkpoint; no train/validation split).")
     var data: String?
 
+    @OptionGroup var tokenizerOption: TokenizerOption
+
     @Option(name: .long, help: "With --data: tokens per window (default: the model's maximum positions, capped by the file).")
     var length: Int?
 
@@ -114,18 +116,17 @@ struct EvalCommand: ParsableCommand {
 
     /// `--data FILE`: the whole file, tokenized, in consecutive windows of `--length` tokens.
     private func scoreFile(_ checkpoint: ReformerModel, _ path: String) throws(ReformerError) {
-        let text = try TextTokens.load(file: path, model: model, config: checkpoint.config)
+        let tokenizer = try tokenizerOption.require(directory: model, config: checkpoint.config)
+        let text = try TextTokens.load(file: path, tokenizer: tokenizer)
         let n = try FileScoring.windowLength(requested: length, tokens: text.tokens.count, config: checkpoint.config, source: path)
-        var c = checkpoint.config
-        if let hashes { c.hashRounds = hashes }
         let progress = ProgressLine(label: "eval \(path)")
         let score = try FileScoring.score(
             model: checkpoint, tokens: text.tokens, length: n, hashes: hashes, fullAttention: fullAttention,
             hashSeeds: hashSeeds, progress: { done, total in progress.update(done, total, unit: "windows") })
         progress.finish()
-        print("eval: \(model), \(path), \(text.tokens.count) tokens (\(text.tokenizerName)), \(score.windows) window\(score.windows == 1 ? "" : "s") of \(n), \(score.predictions) predictions, \(hashLabel(score.hashes))\(fullAttention || score.hashes == 0 ? "" : ", \(hashSeeds) rotation draw(s)")")
+        print("eval: \(model), \(path), \(text.tokens.count) tokens (\(tokenizer.summary)), \(score.windows) window\(score.windows == 1 ? "" : "s") of \(n), \(score.predictions) predictions, \(hashLabel(score.hashes))\(fullAttention || score.hashes == 0 ? "" : ", \(hashSeeds) rotation draw(s)")")
         print(String(format: "loss %.4f", score.loss))
-        if text.bytesPerToken == 1 {
+        if tokenizer.isByteLevel {
             print(String(format: "bits_per_byte %.4f", score.bitsPerToken))
         } else {
             print(String(format: "bits_per_token %.4f", score.bitsPerToken))

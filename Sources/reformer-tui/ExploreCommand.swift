@@ -15,10 +15,10 @@ struct ExploreCommand: ParsableCommand {
     @Option(name: .long, help: "Checkpoint folder (default: a freshly initialised model of the task's preset).")
     var model: String?
 
-    @Option(name: .long, help: "Explore this text (its UTF-8 bytes).")
+    @Option(name: .long, help: "Explore this text, encoded with the checkpoint's tokenizer (positions labelled with its pieces).")
     var text: String?
 
-    @Option(name: .long, help: "Explore the first bytes of this file.")
+    @Option(name: .long, help: "Explore the start of this file (as many tokens as the model has positions).")
     var file: String?
 
     @Option(name: .long, help: "copy: explore a 0 w 0 w example of the copy task.")
@@ -35,6 +35,8 @@ struct ExploreCommand: ParsableCommand {
 
     @Option(name: .long, help: "Recall of full attention's top-k keys, k.")
     var recallK = 8
+
+    @OptionGroup var tokenizerOption: TokenizerOption
 
     @Flag(name: .long, help: "No colours.")
     var mono = false
@@ -78,6 +80,7 @@ struct ExploreCommand: ParsableCommand {
         reformer.rotationGenerator = SplitMix64(seed: seed ^ 0xE4D1_0E5E)
         let c = reformer.config
         var tokens: [Int32]
+        var labels: [String]? = nil
         if isCopy {
             let settings = try TaskPreset.named("copy").training
             let copy = try CopyTask(wordLength: settings.copy.wordLength)
@@ -87,21 +90,27 @@ struct ExploreCommand: ParsableCommand {
             var rng = DataStream.copyEvaluation.generator(seed: seed)
             tokens = copy.sample(batch: 1, rng: &rng).tokens
         } else {
-            var bytes: [UInt8]
+            let bytes: [UInt8]
             if let text {
                 bytes = Array(text.utf8)
+                guard !bytes.isEmpty else { throw ReformerError(file: "--text", "is empty, expected some text") }
             } else {
-                guard let data = FileManager.default.contents(atPath: file!) else {
-                    throw ReformerError(file: file!, FileManager.default.fileExists(atPath: file!) ? "cannot be read" : "does not exist")
-                }
-                bytes = Array(data)
+                bytes = try readDataFile(file!)
             }
-            guard !bytes.isEmpty else { throw ReformerError(file: text != nil ? "--text" : file!, "is empty, expected some text") }
-            guard c.vocabSize >= 256 else {
-                throw ReformerError(file: name, field: "vocab_size", "is \(c.vocabSize); text needs a byte vocabulary (256)")
+            let tokenizer: Tokenizer
+            if let model {
+                tokenizer = try tokenizerOption.require(directory: model, config: c)
+            } else {
+                tokenizer = try tokenizerOption.tokenizer.map { (f: String) throws(ReformerError) -> Tokenizer in
+                    let t = try Tokenizer.sentencePiece(file: f)
+                    try t.check(fits: c.vocabSize, model: name)
+                    return t
+                } ?? .bytes
             }
-            bytes = Array(bytes.prefix(c.maxPositionEmbeddings))
-            tokens = bytes.map { Int32($0) }
+            let ids = try tokenizer.encode(bytes: bytes, source: text != nil ? "--text" : file!).prefix(c.maxPositionEmbeddings)
+            guard !ids.isEmpty else { throw ReformerError(file: text != nil ? "--text" : file!, "encodes to no tokens, expected some text") }
+            tokens = ids.map { Int32($0) }
+            labels = tokenizer.pieces(for: Array(ids))
         }
         let lshLayers = c.attentionLayers.indices.filter { c.attentionLayers[$0] == .lsh }
         let chosen = (layer.map { $0 - 1 }) ?? lshLayers.first ?? 0
@@ -111,7 +120,7 @@ struct ExploreCommand: ParsableCommand {
         let capture = ProbeCapture(layers: [chosen])
         request.probe = capture
         _ = try reformer.forward(request)
-        let trace = try HashTracer.trace(capture, config: c, layer: chosen, head: head - 1, recallK: recallK, byteTokens: !isCopy)
+        let trace = try HashTracer.trace(capture, config: c, layer: chosen, head: head - 1, recallK: recallK, byteTokens: !isCopy, labels: labels)
         name += " · layer \(chosen + 1)/\(c.layerCount) (\(c.attentionLayers[chosen].rawValue)) · head \(head)/\(c.headCount)"
         return (trace, name)
     }

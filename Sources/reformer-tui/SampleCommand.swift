@@ -13,13 +13,13 @@ struct SampleCommand: ParsableCommand {
     @Option(name: .long, help: "Checkpoint folder (this project's or an HF Reformer): config.json and model.safetensors, pytorch_model.bin or a shard index.")
     var model: String
 
-    @Option(name: .long, help: "Prompt text (byte vocabularies).")
+    @Option(name: .long, help: "Prompt text, encoded with the checkpoint's tokenizer (see --tokenizer).")
     var prompt: String?
 
-    @Option(name: .long, help: "File whose bytes are the prompt.")
+    @Option(name: .long, help: "File whose text is the prompt (read byte for byte).")
     var promptFile: String?
 
-    @Option(name: .long, help: "Prompt as token ids, e.g. \"0 17 5\".")
+    @Option(name: .long, help: "Prompt as token ids, e.g. \"0 17 5\" (the continuation is then printed as ids).")
     var promptIds: String?
 
     @Option(name: .long, help: "New tokens to generate.")
@@ -40,8 +40,10 @@ struct SampleCommand: ParsableCommand {
     @Flag(name: .long, help: "No decoding cache: a full forward over the prefix for every token (exact reference).")
     var noCache = false
 
-    @Option(name: .long, help: "Byte id offset (default: 2 for a 258-token vocabulary such as HF's enwik8, else 0).")
+    @Option(name: .long, help: "Treat the model as bytes with this id offset, overriding its tokenizer (the default is 2 for a 258-token vocabulary such as HF's enwik8, 0 for 256).")
     var byteOffset: Int?
+
+    @OptionGroup var tokenizerOption: TokenizerOption
 
     @OptionGroup var memory: MemoryOption
 
@@ -60,27 +62,41 @@ struct SampleCommand: ParsableCommand {
         try runReporting {
             let reformer = try HFCheckpoint.load(directory: model, seed: seed)
             let c = reformer.config
-            let offset = byteOffset ?? (c.vocabSize == 258 ? 2 : 0)
-            let bytesVocabulary = c.vocabSize >= 256 + offset
             var ids: [Int32]
+            // How the prompt is read and the continuation written: ids, bytes at an offset the user
+            // gave, or the checkpoint's tokenizer.
+            var output: SampleOutput
             if let promptIds {
                 ids = []
                 for part in promptIds.split(whereSeparator: { $0 == " " || $0 == "," }) {
                     guard let v = Int32(part) else { throw ReformerError(file: "--prompt-ids", "\"\(part)\" is not an integer id") }
                     ids.append(v)
                 }
+                output = .printer(StreamPrinter(bytes: false, offset: 0))
             } else {
-                guard bytesVocabulary else {
-                    throw ReformerError(file: model, field: "vocab_size", "is \(c.vocabSize), not a byte vocabulary; give the prompt as --prompt-ids")
-                }
-                var bytes: [UInt8]
+                let bytes: [UInt8]
                 if let prompt { bytes = Array(prompt.utf8) } else {
                     guard let data = FileManager.default.contents(atPath: promptFile!) else {
                         throw ReformerError(file: promptFile!, FileManager.default.fileExists(atPath: promptFile!) ? "cannot be read" : "does not exist")
                     }
                     bytes = Array(data)
                 }
-                ids = bytes.map { Int32($0) + Int32(offset) }
+                if let offset = byteOffset {
+                    guard c.vocabSize >= 256 + offset else {
+                        throw ReformerError(file: "--byte-offset", "is \(offset): bytes + \(offset) need \(256 + offset) ids, the model has \(c.vocabSize)")
+                    }
+                    ids = bytes.map { Int32($0) + Int32(offset) }
+                    output = .printer(StreamPrinter(bytes: true, offset: offset))
+                } else {
+                    let tokenizer = try tokenizerOption.require(directory: model, config: c, hint: "pass --tokenizer FILE or the prompt as --prompt-ids")
+                    ids = try tokenizer.encode(bytes: bytes, source: prompt != nil ? "--prompt" : promptFile!).map { Int32($0) }
+                    // Nothing the model could condition on: every piece unknown, or only the ▁ word marks around them.
+                    if case .sentencePiece(let sp) = tokenizer, let unk = sp.unknownID, ids.contains(where: { Int($0) == unk }),
+                        ids.allSatisfy({ Int($0) == unk || sp.model.pieces[Int($0)].text.allSatisfy { $0 == "\u{2581}" } }) {
+                        throw ReformerError(file: "prompt", "is only pieces the tokenizer does not know (<unk>), expected text its vocabulary covers")
+                    }
+                    output = .text(tokenizer.streamDecoder())
+                }
             }
             guard !ids.isEmpty else { throw ReformerError(file: "prompt", "is empty, expected at least one token") }
             if let bad = ids.first(where: { $0 < 0 || Int($0) >= c.vocabSize }) {
@@ -91,18 +107,55 @@ struct SampleCommand: ParsableCommand {
             }
             let settings = SamplingSettings(temperature: temperature, topK: topK, topP: topP)
             var rng = SplitMix64(seed: seed ^ 0x5A11_9E00)
-            var printer = StreamPrinter(bytes: bytesVocabulary && promptIds == nil, offset: offset)
             let generate = noCache ? Generator.generate : Generator.generateCached
             let produced = try generate(reformer, ids, tokens, settings, &rng) { token in
-                printer.emit(token)
+                output.emit(token)
                 return true
             }
-            printer.finish()
+            output.finish()
             if produced.count < tokens {
                 FileHandle.standardError.write(Data("[stopped after \(produced.count) tokens: reached the model's maximum length \(c.maxPositionEmbeddings)]\n".utf8))
             }
         }
     }
+}
+
+/// Where a continuation goes, token by token: ids or bytes at a given offset (StreamPrinter), or
+/// the tokenizer's text.
+enum SampleOutput {
+    case printer(StreamPrinter)
+    case text(TokenStreamDecoder)
+
+    private static let terminal = isatty(STDOUT_FILENO) == 1
+
+    mutating func emit(_ token: Int32) {
+        switch self {
+        case .printer(var printer):
+            printer.emit(token)
+            self = .printer(printer)
+        case .text(var decoder):
+            Self.write(Self.safe(decoder.push(Int(token))))
+            self = .text(decoder)
+        }
+    }
+
+    mutating func finish() {
+        switch self {
+        case .printer(var printer): printer.finish()
+        case .text(var decoder): Self.write(Self.safe(decoder.finish()) + "\n")
+        }
+    }
+
+    /// On a terminal, control characters other than newline and tab show as U+FFFD, so a model's
+    /// output cannot send escape sequences; into a file or pipe the text goes as decoded.
+    private static func safe(_ text: String) -> String {
+        guard terminal else { return text }
+        return String(String.UnicodeScalarView(text.unicodeScalars.map { s in
+            (s.value < 0x20 && s.value != 0x0A && s.value != 0x09) || (0x7F...0x9F).contains(s.value) ? "\u{FFFD}" : s
+        }))
+    }
+
+    private static func write(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
 }
 
 /// Writes tokens to stdout as they come: bytes as UTF-8 text (invalid sequences and control

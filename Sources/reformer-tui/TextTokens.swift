@@ -1,27 +1,48 @@
-// TextTokens: a text file read byte for byte and turned into token ids with the checkpoint's text
-// tokenizer, for `eval --data`.
+// TextTokens: where text meets a model on the command line — the checkpoint's tokenizer (or
+// --tokenizer FILE), a data file read byte for byte and encoded, for `eval --data` and `explore`.
 
+import ArgumentParser
 import Foundation
 import ReformerEngine
 
+/// `--tokenizer FILE`: a SentencePiece model that overrides the checkpoint folder's choice.
+struct TokenizerOption: ParsableArguments {
+    @Option(name: .long, help: "SentencePiece model (spiece.model) to use instead of the checkpoint's own choice (its spiece.model or tokenizer.model; else bytes for 256 tokens, bytes + 2 for 258).")
+    var tokenizer: String?
+
+    /// The tokenizer for the checkpoint in `directory`, or nil when none applies.
+    func choose(directory: String, config: ReformerConfig) throws(ReformerError) -> Tokenizer? {
+        try Tokenizer.forCheckpoint(directory: directory, vocabSize: config.vocabSize, override: tokenizer)
+    }
+
+    /// Like `choose`, but a checkpoint without a text tokenizer is an error (one line, with `hint`).
+    func require(directory: String, config: ReformerConfig, hint: String = "pass --tokenizer FILE") throws(ReformerError) -> Tokenizer {
+        guard let t = try choose(directory: directory, config: config) else {
+            throw Tokenizer.missing(vocabSize: config.vocabSize, directory: directory, hint: hint)
+        }
+        return t
+    }
+}
+
+extension Tokenizer {
+    /// True when every id is one byte of the text (bits per token are then bits per byte).
+    var isByteLevel: Bool {
+        switch self {
+        case .bytes, .bytesPlusTwo: true
+        case .sentencePiece: false
+        }
+    }
+}
+
 struct TextTokens {
     let tokens: [Int32]
-    /// How the text was tokenized, for the report line (e.g. "bytes + 2").
-    let tokenizerName: String
-    /// 1 when every token is one byte of the file (bits per token are then bits per byte).
-    let bytesPerToken: Int
+    let tokenizer: Tokenizer
 
-    /// Reads `file` whole and encodes it for the model in folder `model`.
-    static func load(file: String, model: String, config: ReformerConfig) throws(ReformerError) -> TextTokens {
+    /// Reads `file` whole (byte for byte) and encodes it with `tokenizer`.
+    static func load(file: String, tokenizer: Tokenizer) throws(ReformerError) -> TextTokens {
         let bytes = try readDataFile(file)
-        let offset: Int
-        switch config.vocabSize {
-        case 256: offset = 0
-        case 258: offset = 2
-        default:
-            throw ReformerError(file: model, field: "vocab_size", "is \(config.vocabSize) and the folder has no tokenizer file; expected 256 (bytes) or 258 (bytes + 2)")
-        }
-        return TextTokens(tokens: bytes.map { Int32($0) + Int32(offset) }, tokenizerName: offset == 0 ? "bytes" : "bytes + 2", bytesPerToken: 1)
+        let ids = try tokenizer.encode(bytes: bytes, source: file)
+        return TextTokens(tokens: ids.map { Int32($0) }, tokenizer: tokenizer)
     }
 }
 

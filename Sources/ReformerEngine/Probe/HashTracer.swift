@@ -7,10 +7,12 @@ import Foundation
 import ReformerTelemetry
 
 public enum HashTracer {
-    /// Traces `layer`/`head` of batch row 0 of a forward that captured that layer.
+    /// Traces `layer`/`head` of batch row 0 of a forward that captured that layer. Positions are
+    /// labelled with `labels` (one per token, e.g. a tokenizer's pieces) when given, else with the
+    /// byte's character (`byteTokens`) or the id.
     public static func trace(
         _ capture: ProbeCapture, config c: ReformerConfig, layer: Int, head: Int, recallK: Int = 8,
-        byteTokens: Bool = false
+        byteTokens: Bool = false, labels: [String]? = nil
     ) throws(ReformerError) -> HashTrace {
         guard layer >= 0, layer < c.layerCount else {
             throw ReformerError(file: "--layer", "is \(layer), expected 0..<\(c.layerCount)")
@@ -27,7 +29,11 @@ public enum HashTracer {
         t.layerKind = captured.kind.rawValue
         t.length = T; t.headSize = d; t.causal = c.isDecoder; t.recallK = recallK
         t.tokens = capture.tokens
-        t.tokenLabels = capture.tokens.map { label($0, bytes: byteTokens) }
+        if let labels, labels.count == capture.tokens.count {
+            t.tokenLabels = labels
+        } else {
+            t.tokenLabels = capture.tokens.map { label($0, bytes: byteTokens) }
+        }
         let kind = captured.kind
         t.chunkLength = kind == .lsh ? c.lshChunkLength : c.localChunkLength
         t.hashed = kind == .lsh && !captured.buckets.isEmpty

@@ -45,6 +45,8 @@ public final class TrainingSession: @unchecked Sendable {
     public var finishWhenDone = false
     /// Adds to every snapshot before it is published (the experiment runner's grid and ETAs).
     public var decorate: ((inout EngineSnapshot) -> Void)?
+    /// How the text task's ids read as text (samples, explorer labels); nil: ids are bytes.
+    public var tokenizer: Tokenizer?
     /// `run` returned because `.quit` arrived (after saving the checkpoint).
     public private(set) var quitReceived = false
 
@@ -172,7 +174,8 @@ public final class TrainingSession: @unchecked Sendable {
         }
         guard let capture else { message = "explorer: no batch yet — take a step first (n)"; return }
         do {
-            var trace = try HashTracer.trace(capture, config: c, layer: layer, head: head, byteTokens: trainer.data.kind == .text)
+            var trace = try HashTracer.trace(capture, config: c, layer: layer, head: head, byteTokens: trainer.data.kind == .text,
+                labels: trainer.data.kind == .text ? tokenizer?.pieces(for: capture.tokens.map { Int($0) }) : nil)
             trace.layerCount = c.layerCount
             hashTrace = trace
             message = "explorer: layer \(layer + 1) head \(head + 1) on the current batch (training paused)"
@@ -241,7 +244,7 @@ public final class TrainingSession: @unchecked Sendable {
             var p = SamplePreview()
             p.kind = .text
             p.step = trainer.state.step
-            p.text = Self.decode(prompt)
+            p.text = Self.decode(prompt, tokenizer)
             p.inProgress = true
             sample = p
             streamed.withLock { $0 = p }
@@ -252,6 +255,7 @@ public final class TrainingSession: @unchecked Sendable {
             let seed = sampleRNG.next()
             sampling.withLock { $0 = true }
             let box = UnsafeSendable((copy, prompt, self))
+            let tokenizer = self.tokenizer
             DispatchQueue.global(qos: .utility).async {
                 let (model, prompt, session) = box.value
                 var rng = SplitMix64(seed: seed)
@@ -260,7 +264,7 @@ public final class TrainingSession: @unchecked Sendable {
                     model: model, prompt: prompt, count: 160, settings: SamplingSettings(temperature: 0.8, topK: 40), rng: &rng
                 ) { token in
                     generated.append(token)
-                    let text = Self.decode(generated)
+                    let text = Self.decode(generated, tokenizer)
                     session.streamed.withLock { $0?.continuation = text }
                     return !session.commands.contains(.quit)
                 }
@@ -271,8 +275,9 @@ public final class TrainingSession: @unchecked Sendable {
         sampleRNG = SplitMix64(seed: sampleRNG.next())
     }
 
-    static func decode(_ tokens: [Int32]) -> String {
-        String(decoding: tokens.map { UInt8(clamping: $0) }, as: UTF8.self)
+    static func decode(_ tokens: [Int32], _ tokenizer: Tokenizer?) -> String {
+        if let tokenizer, let text = try? tokenizer.decode(tokens.map { Int($0) }) { return text }
+        return String(decoding: tokens.map { UInt8(clamping: $0) }, as: UTF8.self)
     }
 
     // MARK: - Snapshots
