@@ -42,11 +42,14 @@ enum ChunkAttention {
     /// positions `kPos`), all rows of width `d`:
     ///   probs[i, w] = exp(s[i, w] − lse[i]),   out[i, :] = Σ_w probs[i, w] · v[w, :].
     /// `probs` [nq, nk] keeps the weights (for probes and backward); `out` [nq, d]; `lse` [nq].
+    /// `dropout` (training only) drops weights after the softmax — `probs` and `out` see the dropped,
+    /// rescaled weights, `lse` is the softmax's own.
     static func attend(
         q: UnsafePointer<Float>, qPos: UnsafePointer<Int32>, nq: Int,
         k: UnsafePointer<Float>, v: UnsafePointer<Float>, kPos: UnsafePointer<Int32>, nk: Int,
         d: Int, rules: AttentionRules,
-        probs: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>
+        probs: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
+        dropout: WeightDropout? = nil
     ) {
         // Raw scores of the whole block in one product: probs[i, w] = q_i · k_w.
         BLAS.gemm(.none, .transposed, m: nq, n: nk, k: d, a: q, lda: d, b: k, ldb: d, c: probs, ldc: nk)
@@ -71,6 +74,14 @@ enum ChunkAttention {
             }
             let l = m + logf(sum)
             lse[i] = l
+            if let dropout {
+                let mask = dropout.mask, first = dropout.index(row: i, key: 0)
+                for w in 0..<nk {
+                    let x = row[w] - l
+                    row[w] = x > Self.expZeroBelow && mask.keeps(first + w) ? expf(x) * mask.scale : 0
+                }
+                continue
+            }
             for w in 0..<nk {
                 let x = row[w] - l
                 row[w] = x > Self.expZeroBelow ? expf(x) : 0

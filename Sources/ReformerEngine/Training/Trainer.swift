@@ -1,6 +1,7 @@
 // Trainer: one training run — model, gradients, AdamW and the task's data — stepped one batch at a
 // time: zero → forward → loss → backward → clip → update. Evaluation uses its own generator, so
 // evaluating never changes what training does next; save/resume continue a run bit for bit.
+// Training steps honour the config's dropout with masks from (seed, step): only `step` drops.
 
 import Foundation
 
@@ -130,6 +131,7 @@ public final class Trainer: @unchecked Sendable {
             throw ReformerError(file: "config", field: "axial_pos_shape",
                                 "\(c.axialShape) covers \(c.axialShape[0] * c.axialShape[1]) positions; training needs exactly \(length)")
         }
+        try c.checkDropout(file: "config")
         if !c.causalLoss {
             throw ReformerError(file: "config", field: "architectures", "is \(c.architecture); training supports the causal LM (ReformerModelWithLMHead)")
         }
@@ -145,11 +147,13 @@ public final class Trainer: @unchecked Sendable {
         let started = Date()
         let ledger = MemoryLedger.current
         ledger.resetPeaks()
-        let request: ForwardRequest
+        var request: ForwardRequest
         switch data {
         case .copy(let task, _): request = task.sample(batch: settings.batchSize, rng: &dataGenerator)
         case .text(let corpus, let length, _): request = try corpus.trainingBatch(batch: settings.batchSize, length: length, rng: &dataGenerator)
         }
+        // The step's dropout masks depend on the run's seed and this step's number only.
+        if model.config.hasDropout { request.dropout = DropoutSeed(seed: state.seed, step: state.step + 1) }
         gradients.zero()
         lastBatch = request
         let result = try model.lossAndGradients(request, gradients: gradients, probe: probe)
