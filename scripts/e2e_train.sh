@@ -2,7 +2,8 @@
 # End-to-end training checks with the release binary:
 #  1. the copy task learns (accuracy measured at 4 hash rounds) and `eval` reproduces it;
 #  2. a run sent SIGTERM mid-way, then resumed, prints the same progress as an uninterrupted run;
-#  3. a small text model's bits/byte fall;
+#  3. a small text model's bits/byte fall; `train --from` fine-tunes a small text model with dropout
+#     on, its loss falls, and SIGTERM + --resume prints the same progress as an uninterrupted run;
 #  4. failure paths: NaN loss keeps the last checkpoint, resume without a checkpoint, clobbering a
 #     run, bad data files, a full disk (when a tmpfs can be mounted) — one line, non-zero exit.
 # Usage: REFORMER_TUI_BIN=path/to/reformer-tui scripts/e2e_train.sh
@@ -86,6 +87,59 @@ if "$BIN" train --task text --config text-config.json --data "$REPO/assets/text/
 else
     fail "text training"; cat text.log
 fi
+
+# --- 3b. fine-tuning with dropout: train --from, SIGTERM + --resume = uninterrupted ----------------
+# A preset whose schedule suits a few dozen steps, with every dropout probability 0.1 in its config: the
+# base model trains on it, and fine-tuning takes the base's config (dropout included) from its folder.
+mkdir -p ft-assets/presets/text
+sed 's/"hidden_dropout_prob": 0.0/"hidden_dropout_prob": 0.1/; s/"local_attention_probs_dropout_prob": 0.0/"local_attention_probs_dropout_prob": 0.1/; s/"lsh_attention_probs_dropout_prob": 0.0/"lsh_attention_probs_dropout_prob": 0.1/' \
+    text-config.json >ft-assets/presets/text/config.json
+cat >ft-assets/presets/text/train.json <<'JSON'
+{"task": "text", "steps": 80, "batch_size": 2, "learning_rate": 0.002, "warmup_steps": 5, "schedule": "cosine",
+ "min_learning_rate": 0.0002, "beta2": 0.98, "clip_norm": 1.0, "eval_every": 20, "eval_batches": 2,
+ "checkpoint_every": 0, "text": {"validation_fraction": 0.1}}
+JSON
+corpus="$REPO/assets/text/commonplace.txt"
+if REFORMER_TUI_ASSETS=$WORK/ft-assets "$BIN" train --task text --data "$corpus" --steps 20 --checkpoint ftbase --log-every 20 >ftbase.log 2>&1 \
+    && grep -q '^dropout: hidden 0.1, local attention 0.1, LSH attention 0.1' ftbase.log; then
+    pass "base text model with dropout 0.1: $(grep '^done:' ftbase.log | sed 's/; checkpoint.*//')"
+else
+    fail "base text model with dropout"; cat ftbase.log
+fi
+ft=(train --from ftbase --task text --data "$corpus" --seed 5 --log-every 5)
+export REFORMER_TUI_ASSETS=$WORK/ft-assets
+"$BIN" "${ft[@]}" --checkpoint ftA >ftA.log 2>&1 || { fail "fine-tuning run"; cat ftA.log; }
+first=$(grep -m1 '^step 1/' ftA.log | sed 's/.* loss \([0-9.]*\) .*/\1/')
+final=$(grep '^done:' ftA.log | sed 's/.*, loss \([0-9.]*\);.*/\1/')
+if grep -q '^fine-tuning: from ftbase' ftA.log && grep -q '^dropout: hidden 0.1' ftA.log && [ -n "$first" ] && [ -n "$final" ] \
+    && awk "BEGIN{exit !($final < $first - 0.3)}"; then
+    pass "train --from with dropout: loss $first (step 1) → $final (final evaluation)"
+else
+    fail "train --from: loss '$first' → '$final'"; cat ftA.log
+fi
+"$BIN" "${ft[@]}" --checkpoint ftB >ftB1.log 2>&1 &
+pid=$!
+if ! wait_log 300 ftB1.log '^step (2|3)[05]/80' "$pid"; then fail "fine-tuning SIGTERM: no 'step 20..35/80' line in 300 s"; cat ftB1.log; fi
+kill -TERM "$pid"
+wait "$pid"
+status=$?
+if [ "$status" -eq 0 ] && grep -q '^interrupted at step' ftB1.log; then
+    pass "fine-tuning SIGTERM: exit 0, $(grep '^interrupted' ftB1.log)"
+else
+    fail "fine-tuning SIGTERM exit $status"; cat ftB1.log
+fi
+"$BIN" "${ft[@]}" --checkpoint ftB --resume >ftB2.log 2>&1 || { fail "fine-tuning resume"; cat ftB2.log; }
+if diff <(progress ftA.log) <(progress ftB1.log ftB2.log) >ftdiff.log && grep -q '^done:' ftB2.log; then
+    pass "resumed fine-tuning with dropout matches the uninterrupted one ($(progress ftA.log | wc -l) lines compared)"
+else
+    fail "resumed fine-tuning differs"; cat ftdiff.log ftB2.log
+fi
+if "$BIN" eval --model ftA >fteval.log 2>&1 && grep -qE '^bits_per_byte [0-9.]+$' fteval.log; then
+    pass "eval of the fine-tuned folder: $(grep '^bits_per_byte' fteval.log)"
+else
+    fail "eval of the fine-tuned folder"; cat fteval.log
+fi
+unset REFORMER_TUI_ASSETS
 
 # --- eval --data: a whole file in consecutive windows ---------------------------------------------
 # 1000 bytes at the text model's 256 positions: windows of 256, 256, 256, 232 → 1000 − 4 predictions.
@@ -223,6 +277,11 @@ expect_error "eval --data: missing file" "no-such-file.txt" "$BIN" eval --model 
 printf 'x' >one.txt
 expect_error "eval --data: one token" "at least 2" "$BIN" eval --model text --data one.txt
 expect_error "eval --length beyond the model's positions" "max_position_embeddings 256" "$BIN" eval --model text --data short.txt --length 257
+expect_error "train --from into its own folder" "is the --from folder" "$BIN" train --from text --task text --data "$REPO/assets/text/commonplace.txt" --checkpoint text/
+expect_error "train --from a model whose vocabulary is not bytes" "expected 256 (bytes) or 258 (bytes + 2)" \
+    "$BIN" train --from learn --task text --data "$REPO/assets/text/commonplace.txt" --checkpoint t5
+expect_error "train --from a missing folder" "no-such-model" "$BIN" train --from no-such-model --task text --data "$REPO/assets/text/commonplace.txt" --checkpoint t6
+expect_error "resume with another --from" "was fine-tuned from ftbase" "$BIN" train --from text --task text --checkpoint ftA --resume
 sed 's/"num_hashes": 2/"num_hashes": 0/' text-config.json >bad-config.json
 expect_error "config the engine cannot train" "num_hashes" "$BIN" train --task text --config bad-config.json --data "$REPO/assets/text/commonplace.txt" --checkpoint t4
 
