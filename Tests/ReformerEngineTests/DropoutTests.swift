@@ -43,6 +43,19 @@ func trainingRequest(batch: Int, length: Int, seed: UInt64, step: Int = 1) -> Fo
         #expect(DropoutMask(probability: 0, key: 1) == nil, "p = 0 builds no mask")
     }
 
+    /// `apply` (one hash per pair of elements) makes the decisions `keeps` makes one element at a
+    /// time, from any offset: a block of a row drops what the whole row drops there.
+    @Test func applyAgreesWithKeepsAtEveryOffset() throws {
+        let mask = try #require(DropoutMask(probability: 0.3, key: 0xBEEF))
+        for first in [0, 1, 6, 7] {
+            for count in [0, 1, 2, 3, 64, 65] {
+                var x = [Float](repeating: 2, count: count)
+                x.withUnsafeMutableBufferPointer { mask.apply($0.baseAddress!, count: count, first: first) }
+                #expect(x == (0..<count).map { 2 * mask.factor(first + $0) }, "first \(first), count \(count)")
+            }
+        }
+    }
+
     /// Same (seed, step) → the same decisions; another seed, step, layer or site → other decisions.
     @Test func masksDependOnSeedStepSiteAndLayerOnly() throws {
         let c = dropoutConfig([.local, .lsh], p: 0.5)

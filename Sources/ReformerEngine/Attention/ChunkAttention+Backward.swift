@@ -29,6 +29,8 @@ extension ChunkAttention {
             let p = qPos[i]
             let l = lse[i]
             let row = probs + i * nk, dRow = dScores + i * nk
+            // P̄ of the dropped weights: the output read k_w·P_w.
+            if let dropout { dropout.mask.apply(dRow, count: nk, first: dropout.index(row: i, key: 0)) }
             var weighted: Float = 0   // Σ_v P_v P̄_v, over every key (masked ones included)
             for w in 0..<nk {
                 let pk = kPos[w]
@@ -39,7 +41,6 @@ extension ChunkAttention {
                 let x = s - l
                 let pw: Float = x > expZeroBelow ? expf(x) : 0
                 row[w] = pw
-                if let dropout { dRow[w] *= dropout.mask.factor(dropout.index(row: i, key: w)) }
                 weighted += pw * dRow[w]
                 // A replaced (masked) score is a constant: mark it so it gets no s̄.
                 if !allowed || isSelf { dRow[w] = .nan }

@@ -74,18 +74,11 @@ enum ChunkAttention {
             }
             let l = m + logf(sum)
             lse[i] = l
-            if let dropout {
-                let mask = dropout.mask, first = dropout.index(row: i, key: 0)
-                for w in 0..<nk {
-                    let x = row[w] - l
-                    row[w] = x > Self.expZeroBelow && mask.keeps(first + w) ? expf(x) * mask.scale : 0
-                }
-                continue
-            }
             for w in 0..<nk {
                 let x = row[w] - l
                 row[w] = x > Self.expZeroBelow ? expf(x) : 0
             }
+            if let dropout { dropout.mask.apply(row, count: nk, first: dropout.index(row: i, key: 0)) }
         }
         // out = probs · v, one product for the block.
         BLAS.gemm(.none, .none, m: nq, n: d, k: nk, a: probs, lda: nk, b: v, ldb: d, c: out, ldc: d)

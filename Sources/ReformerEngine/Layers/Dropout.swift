@@ -28,8 +28,9 @@ enum DropoutSite: UInt64, CaseIterable {
     case wordEmbedding = 1, positionEmbedding, attentionOutput, feedForwardHidden, feedForwardOutput, finalNorm
 }
 
-/// One mask: element `index` is kept (and scaled by 1 / (1 − p)) unless its 32 hashed bits fall below
-/// p·2³², so the fraction dropped is p to within 2⁻³².
+/// One mask: element `index` is kept (and scaled by 1 / (1 − p)) unless its 32 random bits fall below
+/// p·2³², so the fraction dropped is p to within 2⁻³². Elements 2k and 2k + 1 take the two halves of
+/// one 64-bit hash of (key, k), so a run of elements costs one hash per pair.
 struct DropoutMask {
     let key: UInt64
     let threshold: UInt32
@@ -63,19 +64,37 @@ struct DropoutMask {
         return z ^ (z >> 31)
     }
 
+    /// The 64 random bits of pair k (elements 2k and 2k + 1).
+    @inline(__always)
+    private func pairBits(_ k: Int) -> UInt64 {
+        DropoutMask.mix(key &+ UInt64(bitPattern: Int64(k)) &* 0x9E37_79B9_7F4A_7C15)
+    }
+
     @inline(__always)
     func keeps(_ index: Int) -> Bool {
-        UInt32(truncatingIfNeeded: DropoutMask.mix(key &+ UInt64(bitPattern: Int64(index)) &* 0x9E37_79B9_7F4A_7C15) >> 32) >= threshold
+        let bits = pairBits(index >> 1)
+        return UInt32(truncatingIfNeeded: index & 1 == 0 ? bits : bits >> 32) >= threshold
     }
 
     /// 1 / (1 − p) for a kept element, 0 for a dropped one.
     @inline(__always)
     func factor(_ index: Int) -> Float { keeps(index) ? scale : 0 }
 
-    /// x[i] ← x[i] · factor(first + i) for i in 0..<count.
-    @inline(__always)
+    /// x[i] ← x[i] · factor(first + i) for i in 0..<count (one hash per pair of elements).
     func apply(_ x: UnsafeMutablePointer<Float>, count: Int, first: Int) {
-        for i in 0..<count { x[i] = keeps(first + i) ? x[i] * scale : 0 }
+        guard count > 0 else { return }
+        var i = 0
+        if first & 1 == 1 {
+            x[0] = keeps(first) ? x[0] * scale : 0
+            i = 1
+        }
+        while i + 1 < count {
+            let bits = pairBits((first + i) >> 1)
+            x[i] = UInt32(truncatingIfNeeded: bits) >= threshold ? x[i] * scale : 0
+            x[i + 1] = UInt32(truncatingIfNeeded: bits >> 32) >= threshold ? x[i + 1] * scale : 0
+            i += 2
+        }
+        if i < count { x[i] = keeps(first + i) ? x[i] * scale : 0 }
     }
 }
 

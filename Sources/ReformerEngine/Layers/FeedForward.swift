@@ -31,12 +31,11 @@ enum FeedForward {
             Activations.apply(c.activation, hidden, count: n * F)
             let b2 = P.pointer(s.ff2Bias)
             if let mask = dropout?.output, let block = dropout?.scratch {
-                BLAS.gemm(.none, .transposed, m: n, n: H, k: F, a: hidden, lda: F, b: P.pointer(s.ff2Weight), ldb: F,
-                          c: block, ldc: H)
-                for r in 0..<n {
-                    let row = output + (start + r) * H, g = block + r * H, first = (start + r) * H
-                    for j in 0..<H { row[j] += scale * mask.factor(first + j) * (g[j] + b2[j]) }
-                }
+                BLAS.linear(input: hidden, rows: n, inFeatures: F, weight: P.pointer(s.ff2Weight), outFeatures: H,
+                            bias: b2, output: block)
+                mask.apply(block, count: n * H, first: start * H)
+                let out = output + start * H
+                for e in 0..<(n * H) { out[e] += scale * block[e] }
             } else {
                 BLAS.gemm(.none, .transposed, m: n, n: H, k: F, alpha: scale, a: hidden, lda: F,
                           b: P.pointer(s.ff2Weight), ldb: F, beta: 1, c: output + start * H, ldc: H)

@@ -70,16 +70,15 @@ extension LayerContext {
             var dyc = UnsafePointer(dy2 + start * H)
             if let mask = ffDrop?.output, let block = ffDrop?.scratch {
                 // X2 = Y2 − drop(act·W₂ᵀ + b₂); the branch's gradient is drop(Ȳ2) (same factors).
-                BLAS.gemm(.none, .transposed, m: n, n: H, k: F, a: tb.ffAct.pointer, lda: F,
-                          b: P.pointer(s.ff2Weight), ldb: F, c: block, ldc: H)
-                for r in 0..<n {
-                    let row = y2 + (start + r) * H, g = block + r * H, dyr = dy2 + (start + r) * H, first = (start + r) * H
-                    for j in 0..<H {
-                        let f = mask.factor(first + j)
-                        row[j] -= f * (g[j] + b2[j])
-                        g[j] = f * dyr[j]
-                    }
+                BLAS.linear(input: tb.ffAct.pointer, rows: n, inFeatures: F, weight: P.pointer(s.ff2Weight), outFeatures: H,
+                            bias: b2, output: block)
+                mask.apply(block, count: n * H, first: start * H)
+                let x2 = y2 + start * H, g = dy2 + start * H
+                for e in 0..<(n * H) {
+                    x2[e] -= block[e]
+                    block[e] = g[e]
                 }
+                mask.apply(block, count: n * H, first: start * H)
                 dyc = UnsafePointer(block)
             } else {
                 // X2 = Y2 − G(Y1)
@@ -116,7 +115,8 @@ extension LayerContext {
         let outDrop = dropout?.mask(.attentionOutput, layer: i)
         var dBranch = UnsafePointer(dy1)
         if let outDrop {
-            for e in 0..<(rows * H) { tb.dNormed.pointer[e] = outDrop.factor(e) * dy1[e] }
+            tb.dNormed.pointer.update(from: dy1, count: rows * H)
+            outDrop.apply(tb.dNormed.pointer, count: rows * H, first: 0)
             dBranch = UnsafePointer(tb.dNormed.pointer)
         }
         // Ō (attention output, heads merged) = Ŷ1 · W_o
@@ -147,7 +147,8 @@ extension LayerContext {
             // X1 = Y1 − drop(attended · W_oᵀ)
             BLAS.gemm(.none, .transposed, m: rows, n: H, k: A, a: attended.pointer, lda: A,
                       b: P.pointer(s.output), ldb: A, c: undropped.pointer, ldc: H)
-            for e in 0..<(rows * H) { y1[e] -= outDrop.factor(e) * undropped.pointer[e] }
+            outDrop.apply(undropped.pointer, count: rows * H, first: 0)
+            for e in 0..<(rows * H) { y1[e] -= undropped.pointer[e] }
         } else {
             BLAS.gemm(.none, .transposed, m: rows, n: H, k: A, alpha: -1, a: attended.pointer, lda: A,
                       b: P.pointer(s.output), ldb: A, beta: 1, c: y1, ldc: H)

@@ -116,7 +116,8 @@ final class LayerContext {
             // into += scale · drop(attended · W_oᵀ)
             BLAS.gemm(.none, .transposed, m: rows, n: H, k: A, a: attended.pointer, lda: A,
                       b: P.pointer(s.output), ldb: A, c: undropped.pointer, ldc: H)
-            for e in 0..<(rows * H) { into[e] += scale * mask.factor(e) * undropped.pointer[e] }
+            mask.apply(undropped.pointer, count: rows * H, first: 0)
+            for e in 0..<(rows * H) { into[e] += scale * undropped.pointer[e] }
             return
         }
         BLAS.gemm(.none, .transposed, m: rows, n: H, k: A, alpha: scale, a: attended.pointer, lda: A,
