@@ -80,7 +80,8 @@ struct DropoutMask {
     @inline(__always)
     func factor(_ index: Int) -> Float { keeps(index) ? scale : 0 }
 
-    /// x[i] ← x[i] · factor(first + i) for i in 0..<count (one hash per pair of elements).
+    /// x[i] ← x[i] · factor(first + i) for i in 0..<count: one hash per pair of elements, eight
+    /// elements at a time (the same decisions and values as element by element).
     func apply(_ x: UnsafeMutablePointer<Float>, count: Int, first: Int) {
         guard count > 0 else { return }
         var i = 0
@@ -88,13 +89,23 @@ struct DropoutMask {
             x[0] = keeps(first) ? x[0] * scale : 0
             i = 1
         }
-        while i + 1 < count {
-            let bits = pairBits((first + i) >> 1)
-            x[i] = UInt32(truncatingIfNeeded: bits) >= threshold ? x[i] * scale : 0
-            x[i + 1] = UInt32(truncatingIfNeeded: bits >> 32) >= threshold ? x[i + 1] * scale : 0
-            i += 2
+        let limit = SIMD8<UInt32>(repeating: threshold), zero = SIMD8<Float>(repeating: 0)
+        while i + 8 <= count {
+            let k = (first + i) >> 1
+            let b0 = pairBits(k), b1 = pairBits(k + 1), b2 = pairBits(k + 2), b3 = pairBits(k + 3)
+            // Lanes 2j, 2j + 1: the low and high halves of pair k + j, as in `keeps`.
+            let bits = SIMD8<UInt32>(
+                UInt32(truncatingIfNeeded: b0), UInt32(truncatingIfNeeded: b0 >> 32), UInt32(truncatingIfNeeded: b1), UInt32(truncatingIfNeeded: b1 >> 32),
+                UInt32(truncatingIfNeeded: b2), UInt32(truncatingIfNeeded: b2 >> 32), UInt32(truncatingIfNeeded: b3), UInt32(truncatingIfNeeded: b3 >> 32))
+            var v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) * scale
+            v.replace(with: zero, where: bits .< limit)
+            UnsafeMutableRawPointer(x + i).storeBytes(of: v, as: SIMD8<Float>.self)
+            i += 8
         }
-        if i < count { x[i] = keeps(first + i) ? x[i] * scale : 0 }
+        while i < count {
+            x[i] = keeps(first + i) ? x[i] * scale : 0
+            i += 1
+        }
     }
 }
 
