@@ -49,26 +49,32 @@ fi
 # --- 2. SIGTERM + resume = uninterrupted -----------------------------------------------------------
 common=(train --task copy --steps 240 --seed 4 --log-every 10)
 "$BIN" "${common[@]}" --checkpoint A >A.log 2>&1 || { fail "uninterrupted run"; cat A.log; }
-"$BIN" "${common[@]}" --checkpoint B >B1.log 2>&1 &
-pid=$!
-# SIGTERM only once the run is past step 50 and before its end (step 240), so it interrupts for real.
-if ! wait_log 300 B1.log '^step [5-9]0/' "$pid"; then fail "SIGTERM: no 'step 50..90/240' line in 300 s"; cat B1.log; fi
-kill -TERM "$pid"
-wait "$pid"
-status=$?
-if [ "$status" -eq 0 ] && grep -q '^interrupted at step' B1.log; then
-    pass "SIGTERM: exit 0, $(grep '^interrupted' B1.log)"
-else
-    fail "SIGTERM exit $status"; cat B1.log
-fi
-"$BIN" "${common[@]}" --checkpoint B --resume >B2.log 2>&1 || { fail "resume"; cat B2.log; }
 # Compare every 10th step's loss and accuracy, the evaluations and the final line (timings dropped).
 progress() { grep -hE '^(step [0-9]*0/|eval step|done:)' "$@" | sed -E 's/ tok\/s .*//; s/, [0-9.]+ min of training//; s/; checkpoint .*//' | sort -u; }
-if diff <(progress A.log) <(progress B1.log B2.log) >diff.log; then
-    pass "resumed run matches the uninterrupted one ($(progress A.log | wc -l) lines compared)"
-else
-    fail "resumed run differs"; cat diff.log
-fi
+# interrupted_run LABEL REFERENCE_LOG DIR PATTERN ARGS...: runs `ARGS --checkpoint DIR`, sends SIGTERM once
+# its log has a line matching PATTERN (chosen well before the end, so it interrupts for real), resumes
+# with --resume, and compares the progress of both parts with the uninterrupted REFERENCE_LOG.
+interrupted_run() {
+    local label=$1 reference=$2 dir=$3 pattern=$4; shift 4
+    "$BIN" "$@" --checkpoint "$dir" >"$dir-1.log" 2>&1 &
+    local pid=$!
+    if ! wait_log 300 "$dir-1.log" "$pattern" "$pid"; then fail "${label}SIGTERM: no '$pattern' line in 300 s"; cat "$dir-1.log"; fi
+    kill -TERM "$pid"
+    wait "$pid"
+    local status=$?
+    if [ "$status" -eq 0 ] && grep -q '^interrupted at step' "$dir-1.log"; then
+        pass "${label}SIGTERM: exit 0, $(grep '^interrupted' "$dir-1.log")"
+    else
+        fail "${label}SIGTERM exit $status"; cat "$dir-1.log"
+    fi
+    "$BIN" "$@" --checkpoint "$dir" --resume >"$dir-2.log" 2>&1 || { fail "${label}resume"; cat "$dir-2.log"; }
+    if diff <(progress "$reference") <(progress "$dir-1.log" "$dir-2.log") >"$dir-diff.log" && grep -q '^done:' "$dir-2.log"; then
+        pass "${label}resumed run matches the uninterrupted one ($(progress "$reference" | wc -l) lines compared)"
+    else
+        fail "${label}resumed run differs"; cat "$dir-diff.log"
+    fi
+}
+interrupted_run "" A.log B '^step [5-9]0/' "${common[@]}"
 
 # --- 3. text: bits per byte fall ----------------------------------------------------------------
 cat >text-config.json <<'JSON'
@@ -117,23 +123,7 @@ if grep -q '^fine-tuning: from ftbase' ftA.log && grep -q '^dropout: hidden 0.1'
 else
     fail "train --from: loss '$first' → '$final'"; cat ftA.log
 fi
-"$BIN" "${ft[@]}" --checkpoint ftB >ftB1.log 2>&1 &
-pid=$!
-if ! wait_log 300 ftB1.log '^step (2|3)[05]/80' "$pid"; then fail "fine-tuning SIGTERM: no 'step 20..35/80' line in 300 s"; cat ftB1.log; fi
-kill -TERM "$pid"
-wait "$pid"
-status=$?
-if [ "$status" -eq 0 ] && grep -q '^interrupted at step' ftB1.log; then
-    pass "fine-tuning SIGTERM: exit 0, $(grep '^interrupted' ftB1.log)"
-else
-    fail "fine-tuning SIGTERM exit $status"; cat ftB1.log
-fi
-"$BIN" "${ft[@]}" --checkpoint ftB --resume >ftB2.log 2>&1 || { fail "fine-tuning resume"; cat ftB2.log; }
-if diff <(progress ftA.log) <(progress ftB1.log ftB2.log) >ftdiff.log && grep -q '^done:' ftB2.log; then
-    pass "resumed fine-tuning with dropout matches the uninterrupted one ($(progress ftA.log | wc -l) lines compared)"
-else
-    fail "resumed fine-tuning differs"; cat ftdiff.log ftB2.log
-fi
+interrupted_run "fine-tuning with dropout: " ftA.log ftB '^step (2|3)[05]/80' "${ft[@]}"
 if "$BIN" eval --model ftA >fteval.log 2>&1 && grep -qE '^bits_per_byte [0-9.]+$' fteval.log; then
     pass "eval of the fine-tuned folder: $(grep '^bits_per_byte' fteval.log)"
 else

@@ -183,23 +183,28 @@ func probeIndices(_ n: Int, count: Int = 40, seed: UInt64 = 1) -> [Int] {
     }
 }
 
+/// The reversible backward's loss and gradients equal the stored-activations twin's for `request`.
+func expectReversibleEqualsStored(_ model: ReformerModel, _ request: ForwardRequest, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let reversible = ParameterSet(layout: model.parameters.layout, category: .gradients)
+    let stored = ParameterSet(layout: model.parameters.layout, category: .gradients)
+    let a = try model.lossAndGradients(request, gradients: reversible)
+    let b = try model.lossAndGradients(request, gradients: stored, storeActivations: true)
+    #expect(a.loss == b.loss, sourceLocation: sourceLocation)
+    for (slot, e) in model.parameters.layout.entries.enumerated() {
+        let x = reversible.values(slot), y = stored.values(slot)
+        let scale = y.map { abs(Double($0)) }.max() ?? 0
+        let diff = Approx.maxAbsDifference(x, y)
+        #expect(diff <= 1e-4 * max(scale, 1e-6), "\(e.name): \(diff) of \(scale)", sourceLocation: sourceLocation)
+    }
+}
+
 @Suite struct ReversibleBackwardTests {
     @Test(arguments: [[AttentionKind.local, .lsh], [.lsh, .local, .lsh, .lsh]])
     func reversibleEqualsStoredActivations(_ layers: [AttentionKind]) throws {
         let model = try ReformerModel.initialized(config: smallConfig(layers), seed: 61)
         var request = ForwardRequest(batch: 2, length: 32, tokens: tokens(64, seed: 62))
         request.labels = request.tokens.map(Int64.init)
-        let reversible = ParameterSet(layout: model.parameters.layout, category: .gradients)
-        let stored = ParameterSet(layout: model.parameters.layout, category: .gradients)
-        let a = try model.lossAndGradients(request, gradients: reversible)
-        let b = try model.lossAndGradients(request, gradients: stored, storeActivations: true)
-        #expect(a.loss == b.loss)
-        for (slot, e) in model.parameters.layout.entries.enumerated() {
-            let x = reversible.values(slot), y = stored.values(slot)
-            let scale = y.map { abs(Double($0)) }.max() ?? 0
-            let diff = Approx.maxAbsDifference(x, y)
-            #expect(diff <= 1e-4 * max(scale, 1e-6), "\(e.name): \(diff) of \(scale)")
-        }
+        try expectReversibleEqualsStored(model, request)
     }
 
     /// The final LayerNorm / LM head / loss walked back in blocks of rows (uneven, crossing batch

@@ -202,18 +202,7 @@ func trainingRequest(batch: Int, length: Int, seed: UInt64, step: Int = 1) -> Fo
     @Test(arguments: [[AttentionKind.local, .lsh], [.lsh, .local, .lsh, .lsh]])
     func reversibleEqualsStoredActivationsWithDropout(_ layers: [AttentionKind]) throws {
         let model = try ReformerModel.initialized(config: dropoutConfig(layers, p: 0.15), seed: 61)
-        let request = trainingRequest(batch: 2, length: 32, seed: 62)
-        let reversible = ParameterSet(layout: model.parameters.layout, category: .gradients)
-        let stored = ParameterSet(layout: model.parameters.layout, category: .gradients)
-        let a = try model.lossAndGradients(request, gradients: reversible)
-        let b = try model.lossAndGradients(request, gradients: stored, storeActivations: true)
-        #expect(a.loss == b.loss)
-        for (slot, e) in model.parameters.layout.entries.enumerated() {
-            let x = reversible.values(slot), y = stored.values(slot)
-            let scale = y.map { abs(Double($0)) }.max() ?? 0
-            let diff = Approx.maxAbsDifference(x, y)
-            #expect(diff <= 1e-4 * max(scale, 1e-6), "\(e.name): \(diff) of \(scale)")
-        }
+        try expectReversibleEqualsStored(model, trainingRequest(batch: 2, length: 32, seed: 62))
     }
 
     /// Same seed and step: bit-identical loss and gradients; another step: other masks. The masks do
@@ -281,24 +270,15 @@ func trainingRequest(batch: Int, length: Int, seed: UInt64, step: Int = 1) -> Fo
         c.localChunkLength = 4
         c.hiddenDropout = 0.1; c.localAttentionDropout = 0.1; c.lshAttentionDropout = 0.1
         s.steps = 6
-        let straight = try Trainer(config: c, settings: s, data: data, preset: "test", fullAttention: false)
-        var lossesStraight: [Float] = []
-        for _ in 0..<6 { lossesStraight.append(try straight.step().loss) }
-
-        let first = try Trainer(config: c, settings: s, data: data, preset: "test", fullAttention: false)
-        var losses: [Float] = []
-        for _ in 0..<3 { losses.append(try first.step().loss) }
         let dir = temporaryFolder("dropout-resume")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try first.save(to: dir)
-        let second = try Trainer(resuming: dir, settings: s, data: data)
-        for _ in 0..<3 { losses.append(try second.step().loss) }
-        #expect(losses == lossesStraight)
-        #expect(second.model.parameters.storage.toArray() == straight.model.parameters.storage.toArray())
+        let run = try expectResumeIsBitExact(split: 3, settings: s, data: data, folder: dir) {
+            try Trainer(config: c, settings: s, data: data, preset: "test", fullAttention: false)
+        }
 
         // The same run without dropout takes other steps: the masks were really applied.
         c.hiddenDropout = 0; c.localAttentionDropout = 0; c.lshAttentionDropout = 0
         let undropped = try Trainer(config: c, settings: s, data: data, preset: "test", fullAttention: false)
-        #expect(try undropped.step().loss != lossesStraight[0])
+        #expect(try undropped.step().loss != run.losses[0])
     }
 }
