@@ -117,39 +117,8 @@ func trainingRequest(batch: Int, length: Int, seed: UInt64, step: Int = 1) -> Fo
     /// attendBackward with the forward's weight mask against finite differences of attend.
     @Test(arguments: [(false, false), (true, true)])
     func chunkAttentionKernelWithDropout(_ causal: Bool, _ masked: Bool) throws {
-        let nq = 5, nk = 9, d = 4
-        var rng = SplitMix64(seed: 3)
-        let q = rng.gaussians(nq * d), k = rng.gaussians(nk * d), v = rng.gaussians(nk * d)
-        let qPos: [Int32] = [2, 4, 5, 7, 8], kPos: [Int32] = [0, 1, 2, 3, 4, 5, 6, 7, 8]
-        let valid: [UInt8] = [1, 1, 0, 1, 1, 1, 1, 0, 1]
-        let wOut = rng.gaussians(nq * d), wLse = rng.gaussians(nq)
-        let drop = WeightDropout(mask: try #require(DropoutMask(probability: 0.3, key: 17)), firstRow: 3, stride: nk)
-        func run(_ q: [Float], _ k: [Float], _ v: [Float]) -> Double {
-            var probs = [Float](repeating: 0, count: nq * nk), out = [Float](repeating: 0, count: nq * d), lse = [Float](repeating: 0, count: nq)
-            valid.withUnsafeBufferPointer { kv in
-                let rules = AttentionRules(causal: causal, selfMask: true, keyValid: masked ? kv.baseAddress : nil)
-                ChunkAttention.attend(q: q, qPos: qPos, nq: nq, k: k, v: v, kPos: kPos, nk: nk, d: d, rules: rules,
-                                      probs: &probs, out: &out, lse: &lse, dropout: drop)
-            }
-            return FiniteDifference.objective(out, wOut) + FiniteDifference.objective(lse, wLse)
-        }
-        var lse = [Float](repeating: 0, count: nq), probs = [Float](repeating: 0, count: nq * nk), out = [Float](repeating: 0, count: nq * d)
-        var dq = [Float](repeating: 0, count: nq * d), dk = [Float](repeating: 0, count: nk * d), dv = dk
-        var dp = [Float](repeating: 0, count: nq * nk), dd = dp
-        valid.withUnsafeBufferPointer { kv in
-            let rules = AttentionRules(causal: causal, selfMask: true, keyValid: masked ? kv.baseAddress : nil)
-            ChunkAttention.attend(q: q, qPos: qPos, nq: nq, k: k, v: v, kPos: kPos, nk: nk, d: d, rules: rules,
-                                  probs: &probs, out: &out, lse: &lse, dropout: drop)
-            ChunkAttention.attendBackward(q: q, qPos: qPos, nq: nq, k: k, v: v, kPos: kPos, nk: nk, d: d, rules: rules, lse: lse,
-                                          dOut: wOut, dLse: wLse, dQ: &dq, dK: &dk, dV: &dv, probs: &dp, dScores: &dd, dropout: drop)
-        }
-        #expect(probs.contains(0) && dv.contains { $0 != 0 })
-        for (name, x, g, which) in [("q", q, dq, 0), ("k", k, dk, 1), ("v", v, dv, 2)] {
-            let r = FiniteDifference.check(x, analytic: g, indices: Array(0..<x.count)) { x in
-                which == 0 ? run(x, k, v) : which == 1 ? run(q, x, v) : run(q, k, x)
-            }
-            #expect(r.worst < 5e-3, "d\(name): \(r)")
-        }
+        let drop = WeightDropout(mask: try #require(DropoutMask(probability: 0.3, key: 17)), firstRow: 3, stride: 9)
+        checkChunkAttentionKernel(causal: causal, masked: masked, dropout: drop)
     }
 }
 
