@@ -2,7 +2,8 @@
 # End-to-end training checks with the release binary:
 #  1. the copy task learns (accuracy measured at 4 hash rounds) and `eval` reproduces it;
 #  2. a run sent SIGTERM mid-way, then resumed, prints the same progress as an uninterrupted run;
-#  3. a small text model's bits/byte fall;
+#  3. a small text model's bits/byte fall; `train --from` fine-tunes a small text model with dropout
+#     on, its loss falls, and SIGTERM + --resume prints the same progress as an uninterrupted run;
 #  4. failure paths: NaN loss keeps the last checkpoint, resume without a checkpoint, clobbering a
 #     run, bad data files, a full disk (a real ENOSPC on a 1000 KiB tmpfs; skipped, with mount's
 #     reason, where mounting is refused) — one line, non-zero exit.
@@ -49,26 +50,32 @@ fi
 # --- 2. SIGTERM + resume = uninterrupted -----------------------------------------------------------
 common=(train --task copy --steps 240 --seed 4 --log-every 10)
 "$BIN" "${common[@]}" --checkpoint A >A.log 2>&1 || { fail "uninterrupted run"; cat A.log; }
-"$BIN" "${common[@]}" --checkpoint B >B1.log 2>&1 &
-pid=$!
-# SIGTERM only once the run is past step 50 and before its end (step 240), so it interrupts for real.
-if ! wait_log 300 B1.log '^step [5-9]0/' "$pid"; then fail "SIGTERM: no 'step 50..90/240' line in 300 s"; cat B1.log; fi
-kill -TERM "$pid"
-wait "$pid"
-status=$?
-if [ "$status" -eq 0 ] && grep -q '^interrupted at step' B1.log; then
-    pass "SIGTERM: exit 0, $(grep '^interrupted' B1.log)"
-else
-    fail "SIGTERM exit $status"; cat B1.log
-fi
-"$BIN" "${common[@]}" --checkpoint B --resume >B2.log 2>&1 || { fail "resume"; cat B2.log; }
 # Compare every 10th step's loss and accuracy, the evaluations and the final line (timings dropped).
 progress() { grep -hE '^(step [0-9]*0/|eval step|done:)' "$@" | sed -E 's/ tok\/s .*//; s/, [0-9.]+ min of training//; s/; checkpoint .*//' | sort -u; }
-if diff <(progress A.log) <(progress B1.log B2.log) >diff.log; then
-    pass "resumed run matches the uninterrupted one ($(progress A.log | wc -l) lines compared)"
-else
-    fail "resumed run differs"; cat diff.log
-fi
+# interrupted_run LABEL REFERENCE_LOG DIR PATTERN ARGS...: runs `ARGS --checkpoint DIR`, sends SIGTERM once
+# its log has a line matching PATTERN (chosen well before the end, so it interrupts for real), resumes
+# with --resume, and compares the progress of both parts with the uninterrupted REFERENCE_LOG.
+interrupted_run() {
+    local label=$1 reference=$2 dir=$3 pattern=$4; shift 4
+    "$BIN" "$@" --checkpoint "$dir" >"$dir-1.log" 2>&1 &
+    local pid=$!
+    if ! wait_log 300 "$dir-1.log" "$pattern" "$pid"; then fail "${label}SIGTERM: no '$pattern' line in 300 s"; cat "$dir-1.log"; fi
+    kill -TERM "$pid"
+    wait "$pid"
+    local status=$?
+    if [ "$status" -eq 0 ] && grep -q '^interrupted at step' "$dir-1.log"; then
+        pass "${label}SIGTERM: exit 0, $(grep '^interrupted' "$dir-1.log")"
+    else
+        fail "${label}SIGTERM exit $status"; cat "$dir-1.log"
+    fi
+    "$BIN" "$@" --checkpoint "$dir" --resume >"$dir-2.log" 2>&1 || { fail "${label}resume"; cat "$dir-2.log"; }
+    if diff <(progress "$reference") <(progress "$dir-1.log" "$dir-2.log") >"$dir-diff.log" && grep -q '^done:' "$dir-2.log"; then
+        pass "${label}resumed run matches the uninterrupted one ($(progress "$reference" | wc -l) lines compared)"
+    else
+        fail "${label}resumed run differs"; cat "$dir-diff.log"
+    fi
+}
+interrupted_run "" A.log B '^step [5-9]0/' "${common[@]}"
 
 # --- 3. text: bits per byte fall ----------------------------------------------------------------
 cat >text-config.json <<'JSON'
@@ -87,6 +94,43 @@ if "$BIN" train --task text --config text-config.json --data "$REPO/assets/text/
 else
     fail "text training"; cat text.log
 fi
+
+# --- 3b. fine-tuning with dropout: train --from, SIGTERM + --resume = uninterrupted ----------------
+# A preset whose schedule suits a few dozen steps, with every dropout probability 0.1 in its config: the
+# base model trains on it, and fine-tuning takes the base's config (dropout included) from its folder.
+mkdir -p ft-assets/presets/text
+sed 's/"hidden_dropout_prob": 0.0/"hidden_dropout_prob": 0.1/; s/"local_attention_probs_dropout_prob": 0.0/"local_attention_probs_dropout_prob": 0.1/; s/"lsh_attention_probs_dropout_prob": 0.0/"lsh_attention_probs_dropout_prob": 0.1/' \
+    text-config.json >ft-assets/presets/text/config.json
+cat >ft-assets/presets/text/train.json <<'JSON'
+{"task": "text", "steps": 80, "batch_size": 2, "learning_rate": 0.002, "warmup_steps": 5, "schedule": "cosine",
+ "min_learning_rate": 0.0002, "beta2": 0.98, "clip_norm": 1.0, "eval_every": 20, "eval_batches": 2,
+ "checkpoint_every": 0, "text": {"validation_fraction": 0.1}}
+JSON
+corpus="$REPO/assets/text/commonplace.txt"
+if REFORMER_TUI_ASSETS=$WORK/ft-assets "$BIN" train --task text --data "$corpus" --steps 20 --checkpoint ftbase --log-every 20 >ftbase.log 2>&1 \
+    && grep -q '^dropout: hidden 0.1, local attention 0.1, LSH attention 0.1' ftbase.log; then
+    pass "base text model with dropout 0.1: $(grep '^done:' ftbase.log | sed 's/; checkpoint.*//')"
+else
+    fail "base text model with dropout"; cat ftbase.log
+fi
+ft=(train --from ftbase --task text --data "$corpus" --seed 5 --log-every 5)
+export REFORMER_TUI_ASSETS=$WORK/ft-assets
+"$BIN" "${ft[@]}" --checkpoint ftA >ftA.log 2>&1 || { fail "fine-tuning run"; cat ftA.log; }
+first=$(grep -m1 '^step 1/' ftA.log | sed 's/.* loss \([0-9.]*\) .*/\1/')
+final=$(grep '^done:' ftA.log | sed 's/.*, loss \([0-9.]*\);.*/\1/')
+if grep -q '^fine-tuning: from ftbase' ftA.log && grep -q '^dropout: hidden 0.1' ftA.log && [ -n "$first" ] && [ -n "$final" ] \
+    && awk "BEGIN{exit !($final < $first - 0.3)}"; then
+    pass "train --from with dropout: loss $first (step 1) → $final (final evaluation)"
+else
+    fail "train --from: loss '$first' → '$final'"; cat ftA.log
+fi
+interrupted_run "fine-tuning with dropout: " ftA.log ftB '^step (2|3)[05]/80' "${ft[@]}"
+if "$BIN" eval --model ftA >fteval.log 2>&1 && grep -qE '^bits_per_byte [0-9.]+$' fteval.log; then
+    pass "eval of the fine-tuned folder: $(grep '^bits_per_byte' fteval.log)"
+else
+    fail "eval of the fine-tuned folder"; cat fteval.log
+fi
+unset REFORMER_TUI_ASSETS
 
 # --- eval --data: a whole file in consecutive windows ---------------------------------------------
 # 1000 bytes at the text model's 256 positions: windows of 256, 256, 256, 232 → 1000 − 4 predictions.
@@ -228,6 +272,11 @@ expect_error "eval --data: missing file" "no-such-file.txt" "$BIN" eval --model 
 printf 'x' >one.txt
 expect_error "eval --data: one token" "at least 2" "$BIN" eval --model text --data one.txt
 expect_error "eval --length beyond the model's positions" "max_position_embeddings 256" "$BIN" eval --model text --data short.txt --length 257
+expect_error "train --from into its own folder" "is the --from folder" "$BIN" train --from text --task text --data "$REPO/assets/text/commonplace.txt" --checkpoint text/
+expect_error "train --from a model whose vocabulary is not bytes" "expected 256 (bytes) or 258 (bytes + 2)" \
+    "$BIN" train --from learn --task text --data "$REPO/assets/text/commonplace.txt" --checkpoint t5
+expect_error "train --from a missing folder" "no-such-model" "$BIN" train --from no-such-model --task text --data "$REPO/assets/text/commonplace.txt" --checkpoint t6
+expect_error "resume with another --from" "was fine-tuned from ftbase" "$BIN" train --from text --task text --checkpoint ftA --resume
 sed 's/"num_hashes": 2/"num_hashes": 0/' text-config.json >bad-config.json
 expect_error "config the engine cannot train" "num_hashes" "$BIN" train --task text --config bad-config.json --data "$REPO/assets/text/commonplace.txt" --checkpoint t4
 

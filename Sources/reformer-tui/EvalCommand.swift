@@ -84,14 +84,19 @@ struct EvalCommand: ParsableCommand {
                 }
                 settings.seed = saved.seed
             }
+            // The run's text, tokenized as it was trained: the folder's tokenizer (or --tokenizer).
+            let tokenizer: Tokenizer = task == .text
+                ? try TaskSetup.textTokenizer(directory: model, override: tokenizerOption.tokenizer, config: checkpoint.config) : .bytes
             let taskData = try TaskSetup.data(
-                task: task, settings: settings, config: checkpoint.config, dataFile: state?.dataFile ?? chosen.dataPath)
+                task: task, settings: settings, config: checkpoint.config, dataFile: state?.dataFile ?? chosen.dataPath,
+                tokenizer: tokenizer)
             let r = try Trainer.evaluate(
                 model: checkpoint, data: taskData, hashes: hashes, fullAttention: fullAttention, hashSeeds: hashSeeds,
                 seed: settings.seed ^ 0xE7A1, hashingChunkLength: state?.hashingChunkLength ?? chosen.config.lshChunkLength)
             print("eval: \(model), \(task.rawValue), \(hashLabel(r.hashes)), \(r.sequences) sequences, \(r.targets) scored targets\(fullAttention ? "" : ", \(hashSeeds) rotation draw(s)")")
             print(String(format: "loss %.4f", r.loss))
-            if task == .copy { print(String(format: "accuracy %.4f", r.metric)) } else { print(String(format: "bits_per_byte %.4f", r.metric)) }
+            if task == .copy { print(String(format: "accuracy %.4f", r.metric)) }
+            else { print(String(format: taskData.metricName == "bpt" ? "bits_per_token %.4f" : "bits_per_byte %.4f", r.metric)) }
             if generate, case .copy(let copyTask, let evaluation) = taskData {
                 let g = try CacheEvaluation.copyGeneration(model: checkpoint, task: copyTask, sequences: evaluation, cached: !noCache)
                 print(String(format: "generation_accuracy %.4f (%@, greedy, %d symbols)", Double(g.correct) / Double(max(1, g.total)),
@@ -109,7 +114,7 @@ struct EvalCommand: ParsableCommand {
                 let t = try CacheEvaluation.teacherForcedLoss(model: checkpoint, sequences: sequences, scored: scored)
                 print(String(format: "cached_loss %.4f", t.loss))
                 if task == .copy { print(String(format: "cached_accuracy %.4f", Double(t.correct) / Double(max(1, t.total)))) }
-                else { print(String(format: "cached_bits_per_byte %.4f", t.loss / log(2.0))) }
+                else { print(String(format: taskData.metricName == "bpt" ? "cached_bits_per_token %.4f" : "cached_bits_per_byte %.4f", t.loss / log(2.0))) }
             }
         }
     }

@@ -1,5 +1,5 @@
 // TaskSetup: turns command-line choices (task, preset, config, data) into a preset and task data,
-// shared by `train` and `eval`.
+// shared by `train` and `eval`; text becomes token ids as bytes or with a checkpoint's tokenizer.
 
 import Foundation
 import ReformerEngine
@@ -14,9 +14,30 @@ enum TaskSetup {
         return preset
     }
 
+    /// Tokenizer files a checkpoint folder may hold; a fine-tuning run copies those present into its
+    /// own checkpoint so that it tokenizes (and later evaluates) text the same way.
+    static let tokenizerFiles = ["spiece.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]
+
+    /// The tokenizer files of `folder` that exist, read whole (each checked to be a regular file of at most 64 MiB).
+    static func tokenizerFiles(in folder: String) throws(ReformerError) -> [String: [UInt8]] {
+        var files: [String: [UInt8]] = [:]
+        for name in tokenizerFiles {
+            let path = folder + "/" + name
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            guard !isDirectory.boolValue, let size, size <= 64 << 20 else {
+                throw ReformerError(file: path, "is not a tokenizer file of at most 64 MiB (a folder, unreadable or too large)")
+            }
+            files[name] = try AtomicFile.readContents(of: path)
+        }
+        return files
+    }
+
     /// The task's data: copy sequences (fresh stream + fixed evaluation set) or text windows.
     static func data(
-        task: TrainingSettings.TaskKind, settings: TrainingSettings, config: ReformerConfig, dataFile: String?
+        task: TrainingSettings.TaskKind, settings: TrainingSettings, config: ReformerConfig, dataFile: String?,
+        tokenizer: Tokenizer = .bytes
     ) throws(ReformerError) -> TaskData {
         switch task {
         case .copy:
@@ -30,14 +51,54 @@ enum TaskSetup {
             guard let path = dataFile else {
                 throw ReformerError(file: "--data", "is required for the text task (a file to train on)")
             }
-            if config.vocabSize < TextCorpus.vocabSize {
-                throw ReformerError(file: "config", field: "vocab_size", "is \(config.vocabSize), expected at least 256 for byte-level text")
-            }
-            let corpus = try TextCorpus(path: path, validationFraction: settings.text.validationFraction)
+            let corpus = try textCorpus(path: path, tokenizer: tokenizer, config: config, validationFraction: settings.text.validationFraction)
             let length = settings.text.length ?? config.maxPositionEmbeddings
             try corpus.checkWindows(length: length)
             let validation = corpus.validationWindows(length: length, maxWindows: max(1, settings.evalBatches))
             return .text(corpus, length: length, validation: validation)
         }
+    }
+
+    /// The one place a text file becomes training token ids: read whole, encoded once with
+    /// `tokenizer` (bytes: the byte values, exactly as before tokenizers existed).
+    static func textCorpus(
+        path: String, tokenizer: Tokenizer, config: ReformerConfig, validationFraction: Double
+    ) throws(ReformerError) -> TextCorpus {
+        try tokenizer.check(fits: config.vocabSize, model: "config")
+        if case .bytes = tokenizer { return try TextCorpus(path: path, validationFraction: validationFraction) }
+        let bytes = try readDataFile(path)
+        let ids = try tokenizer.encode(bytes: bytes, source: path)
+        return try TextCorpus(tokens: ids.map { Int32($0) }, name: path, byteCount: bytes.count,
+                              byteLevel: tokenizer.isByteLevel, validationFraction: validationFraction)
+    }
+
+    /// The tokenizer of a run's text: `override` (a SentencePiece file) if given, else the checkpoint
+    /// folder's (`directory`: its spiece.model, or bytes / bytes + 2 by vocabulary), else — a fresh
+    /// model — bytes for 256 and bytes + 2 for 258 ids; any other vocabulary needs `--tokenizer`.
+    static func textTokenizer(directory: String?, override: String?, config: ReformerConfig) throws(ReformerError) -> Tokenizer {
+        if let directory, let t = try Tokenizer.forCheckpoint(directory: directory, vocabSize: config.vocabSize, override: override) {
+            return t
+        }
+        if let override {
+            let t = try Tokenizer.sentencePiece(file: override)
+            try t.check(fits: config.vocabSize, model: "config")
+            return t
+        }
+        switch config.vocabSize {
+        case 256: return .bytes
+        case 258: return .bytesPlusTwo
+        default:
+            throw Tokenizer.missing(vocabSize: config.vocabSize, directory: directory ?? "config", hint: "pass --tokenizer FILE (a SentencePiece model)")
+        }
+    }
+
+    /// The files to keep beside a text run's weights so the folder stays an HF model folder that
+    /// tokenizes the same way: the tokenizer files of `folder` (fine-tuning, resuming), or the given
+    /// SentencePiece model as spiece.model.
+    static func companionFiles(tokenizer: Tokenizer, from folder: String?) throws(ReformerError) -> [String: [UInt8]] {
+        var files: [String: [UInt8]] = [:]
+        if let folder { files = try tokenizerFiles(in: folder) }
+        if let file = tokenizer.file { files["spiece.model"] = try AtomicFile.readContents(of: file) }
+        return files
     }
 }

@@ -47,15 +47,4 @@ struct TextTokens {
 }
 
 /// The bytes of a data file, or one line naming it: missing, a folder, unreadable or empty.
-func readDataFile(_ path: String) throws(ReformerError) -> [UInt8] {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        throw ReformerError(file: path, "does not exist, expected a text file")
-    }
-    if isDirectory.boolValue { throw ReformerError(file: path, "is a folder, expected a text file") }
-    guard let data = FileManager.default.contents(atPath: path) else {
-        throw ReformerError(file: path, "cannot be read (check its permissions)")
-    }
-    guard !data.isEmpty else { throw ReformerError(file: path, "is empty, expected a text file") }
-    return [UInt8](data)
-}
+func readDataFile(_ path: String) throws(ReformerError) -> [UInt8] { try TextCorpus.readFile(path) }

@@ -1,6 +1,7 @@
 // `reformer-tui train`: headless training with progress lines, periodic evaluation and atomic
 // checkpoints; Ctrl-C/SIGTERM save and exit 0, --resume continues bit for bit. The run holds
-// `<checkpoint>.lock` while it lives, so a second writer into the same folder refuses.
+// `<checkpoint>.lock` while it lives, so a second writer into the same folder refuses. `--from DIR`
+// fine-tunes a checkpoint (its weights and config, fresh optimizer) into another folder.
 
 import ArgumentParser
 import CTermGuard
@@ -26,6 +27,12 @@ struct TrainCommand: ParsableCommand {
 
     @Option(name: .long, help: "A HF config.json for the model instead of the preset's.")
     var config: String?
+
+    @Option(name: .long, help: "Fine-tune this checkpoint folder: its weights and config.json (any supported weights format), a fresh optimizer; text is tokenized with its tokenizer. The run is saved elsewhere (--checkpoint).")
+    var from: String?
+
+    @Option(name: .long, help: "Text: tokens per training window (default: the preset's; with --from at most the model's positions).")
+    var length: Int?
 
     @Option(name: .long, help: "Optimizer updates (default: the preset's).")
     var steps: Int?
@@ -59,14 +66,21 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var memory: MemoryOption
 
+    @OptionGroup var tokenizerOption: TokenizerOption
+
     func validate() throws {
         if hashes != nil && fullAttention { throw ValidationError("give --hashes or --full-attention, not both") }
         if let h = hashes, h < 1 { throw ValidationError("--hashes must be at least 1") }
         if let s = steps, s < 0 { throw ValidationError("--steps must not be negative") }
         if logEvery < 0 { throw ValidationError("--log-every must not be negative") }
-        if resume && (hashes != nil || fullAttention || config != nil) {
-            throw ValidationError("--resume continues the saved model; --hashes, --full-attention and --config cannot change it")
+        if resume && (hashes != nil || fullAttention || config != nil || length != nil) {
+            throw ValidationError("--resume continues the saved model; --hashes, --full-attention, --config and --length cannot change it")
         }
+        if from != nil && (config != nil || fullAttention) {
+            throw ValidationError("--from takes the architecture from the checkpoint's config.json; it does not go with --config or --full-attention")
+        }
+        if let n = length, n < 1 { throw ValidationError("--length must be at least 1") }
+        if length != nil && task != .text { throw ValidationError("--length sets the text task's window; the copy task's length is its preset's") }
     }
 
     func run() throws {
@@ -88,13 +102,34 @@ struct TrainCommand: ParsableCommand {
             modelConfig = try ReformerConfig.load(path: config)
             settings.text.length = nil   // windows follow the given model's max_position_embeddings
         }
+        // Fine-tuning: the checkpoint's weights and architecture; windows the preset's length, at most
+        // the positions the model covers.
+        var start: ReformerModel? = nil
+        if let from, !resume {
+            let loaded = try HFCheckpoint.load(directory: from)
+            modelConfig = loaded.config
+            var covered = modelConfig.maxPositionEmbeddings
+            if modelConfig.axialPositionEmbeddings { covered = min(covered, modelConfig.axialShape.reduce(1, *)) }
+            settings.text.length = min(settings.text.length ?? covered, covered)
+            start = loaded
+        }
+        if let length { settings.text.length = length }
+        // The command line's overrides are checked like train.json (resuming reads them back that way).
+        if !resume { try settings.validate(file: "\(chosen.name) preset's train.json with the command line's options") }
         if let hashes { modelConfig.hashRounds = hashes }
-        let directory = checkpoint ?? "runs/\(task.rawValue)-seed\(settings.seed)"
+        let directory = checkpoint ?? (from.map { "runs/\(task.rawValue)-from-\(Self.folderName($0))-seed\(settings.seed)" }
+                                       ?? "runs/\(task.rawValue)-seed\(settings.seed)")
+        if let from, Self.samePath(from, directory) {
+            throw ReformerError(file: "--checkpoint", "\(directory) is the --from folder; fine-tuning writes its run to another folder (give --checkpoint)")
+        }
         var dataFile = data ?? chosen.dataPath
         // One writer per checkpoint folder, for the whole run (the kernel drops the lock on any death);
         // taken before the saved run is read, so a second writer refuses before touching anything.
         let lock = try CheckpointLock.acquire(for: directory)
         defer { lock.release() }
+        // Text is encoded once, with the run's tokenizer: the --from folder's, a resumed run's own
+        // (its folder keeps the tokenizer files), or by vocabulary (bytes, bytes + 2) or --tokenizer.
+        var tokenizerFolder = from
         if resume {
             guard FileManager.default.fileExists(atPath: directory + "/trainer_state.json") else {
                 throw ReformerError(file: directory, "holds no checkpoint to resume (no trainer_state.json)")
@@ -108,11 +143,23 @@ struct TrainCommand: ParsableCommand {
             if let seed, seed != saved.seed {
                 throw ReformerError(file: "--seed", "is \(seed), but the run in \(directory) was started with seed \(saved.seed)")
             }
+            switch (from, saved.fineTunedFrom) {
+            case (let given?, let origin?) where !Self.samePath(given, origin):
+                throw ReformerError(file: "--from", "is \(given), but the run in \(directory) was fine-tuned from \(origin)")
+            case (let given?, nil):
+                throw ReformerError(file: "--from", "is \(given), but the run in \(directory) is not a fine-tuning run")
+            default: break
+            }
+            tokenizerFolder = directory
         }
-        let taskData = try TaskSetup.data(task: task, settings: settings, config: modelConfig, dataFile: dataFile)
+        let tokenizer: Tokenizer = task == .text
+            ? try TaskSetup.textTokenizer(directory: tokenizerFolder, override: tokenizerOption.tokenizer, config: modelConfig) : .bytes
+        let taskData = try TaskSetup.data(task: task, settings: settings, config: modelConfig, dataFile: dataFile, tokenizer: tokenizer)
+        let companions = task == .text ? try TaskSetup.companionFiles(tokenizer: tokenizer, from: tokenizerFolder) : [:]
         let trainer: Trainer
         if resume {
             trainer = try Trainer(resuming: directory, settings: settings, data: taskData)
+            trainer.companionFiles = companions
         } else {
             if FileManager.default.fileExists(atPath: directory + "/trainer_state.json") {
                 throw ReformerError(file: directory, "already holds a checkpoint; pass --resume to continue it or --checkpoint to start elsewhere")
@@ -125,15 +172,33 @@ struct TrainCommand: ParsableCommand {
                     throw ReformerError(file: directory, "is a folder with other files, not a checkpoint; saving would replace them, so choose another --checkpoint")
                 }
             }
-            trainer = try Trainer(config: modelConfig, settings: settings, data: taskData, preset: chosen.name,
-                                  fullAttention: fullAttention, dataFile: dataFile)
+            if let start, let from {
+                var model = start
+                if hashes != nil {
+                    model = ReformerModel(config: modelConfig, parameters: start.parameters)
+                    model.configSource = start.configSource
+                }
+                trainer = try Trainer(fineTuning: model, from: from, settings: settings, data: taskData, preset: chosen.name, dataFile: dataFile)
+                trainer.companionFiles = companions
+            } else {
+                trainer = try Trainer(config: modelConfig, settings: settings, data: taskData, preset: chosen.name,
+                                      fullAttention: fullAttention, dataFile: dataFile)
+                trainer.companionFiles = companions
+            }
         }
         if !headless && TerminalSession.canUseTerminal {
-            return try dashboard(trainer: trainer, directory: directory)
+            return try dashboard(trainer: trainer, directory: directory, tokenizer: tokenizer)
         }
         let c = trainer.model.config
         let attention = trainer.state.fullAttention ? "full attention" : "LSH \(c.hashRounds) hash\(c.hashRounds == 1 ? "" : "es")"
         say("train: \(task.rawValue) (preset \(chosen.name)), \(c.layerCount) layer(s) \(c.attentionLayers.map(\.rawValue).joined(separator: "/")), hidden \(c.hiddenSize), \(attention), \(trainer.model.parameters.scalarCount) parameters, seed \(settings.seed)")
+        if let origin = trainer.state.fineTunedFrom {
+            say("fine-tuning: from \(origin) (its weights and config, a fresh optimizer), windows of \(trainer.sequenceLength) tokens")
+        }
+        if c.hasDropout {
+            say(String(format: "dropout: hidden %g, local attention %g, LSH attention %g (training steps only)",
+                       c.hiddenDropout, c.localAttentionDropout, c.lshAttentionDropout))
+        }
         say("checkpoint: \(directory)\(resume ? " (resuming at step \(trainer.state.step))" : "")")
         _ = tg_install_headless()
 
@@ -176,14 +241,14 @@ struct TrainCommand: ParsableCommand {
         let s = trainer.state
         say(String(format: "eval step %d loss %.4f %@ %.4f (%@)", s.step, e.loss, metric, e.metric, hashLabel(e.hashes)))
         say(String(format: "done: %d steps, %.1f min of training, %d tokens; final %@ %.4f, loss %.4f; checkpoint %@",
-                   s.step, s.elapsedSeconds / 60, s.tokensSeen, metric == "acc" ? "accuracy" : "bits/byte", e.metric, e.loss, directory))
+                   s.step, s.elapsedSeconds / 60, s.tokensSeen, metric == "acc" ? "accuracy" : metric == "bpt" ? "bits/token" : "bits/byte", e.metric, e.loss, directory))
         return 0
     }
 }
 
 extension TrainCommand {
     /// The live dashboard: the engine trains on a worker thread, the UI renders its snapshots.
-    private func dashboard(trainer: Trainer, directory: String) throws -> Int32 {
+    private func dashboard(trainer: Trainer, directory: String, tokenizer: Tokenizer) throws -> Int32 {
         let store = SnapshotStore(), commands = CommandQueue()
         let logPath = directory.hasSuffix("/") ? String(directory.dropLast()) + ".log" : directory + ".log"
         try? FileManager.default.createDirectory(atPath: CheckpointFolderPath.parent(of: logPath), withIntermediateDirectories: true)
@@ -191,6 +256,7 @@ extension TrainCommand {
         let session = TrainingSession(trainer: trainer, checkpointDirectory: directory, store: store, commands: commands) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }
+        session.tokenizer = tokenizer
         let worker = DispatchQueue(label: "reformer-tui.engine", qos: .utility)
         do {
             _ = try TerminalSession.runDashboard(
@@ -207,6 +273,19 @@ extension TrainCommand {
         }
         print("reformer-tui: step \(last.step)/\(last.totalSteps), checkpoint in \(directory) (continue with: reformer-tui train --task \(task.rawValue) --checkpoint \(directory) --resume); log \(logPath)")
         return session.exitStatus.load(ordering: .relaxed)
+    }
+}
+
+extension TrainCommand {
+    /// The last component of a folder path ("models/crime/" → "crime").
+    static func folderName(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent
+    }
+
+    /// Whether two paths name the same folder (symbolic links resolved, "." and ".." removed).
+    static func samePath(_ a: String, _ b: String) -> Bool {
+        func canonical(_ p: String) -> String { URL(fileURLWithPath: p).resolvingSymlinksInPath().standardizedFileURL.path }
+        return canonical(a) == canonical(b)
     }
 }
 

@@ -14,6 +14,43 @@ func probeIndices(_ n: Int, count: Int = 40, seed: UInt64 = 1) -> [Int] {
     return (0..<count).map { _ in rng.nextInt(below: n) }
 }
 
+/// ChunkAttention.attendBackward against central differences of attend (5 queries, 9 keys, the self
+/// rule on; optionally causal, masked keys, and attention-weight dropout with fixed decisions).
+func checkChunkAttentionKernel(causal: Bool, masked: Bool, dropout: WeightDropout?, sourceLocation: SourceLocation = #_sourceLocation) {
+    let nq = 5, nk = 9, d = 4
+    var rng = SplitMix64(seed: 3)
+    let q = rng.gaussians(nq * d), k = rng.gaussians(nk * d), v = rng.gaussians(nk * d)
+    let qPos: [Int32] = [2, 4, 5, 7, 8], kPos: [Int32] = [0, 1, 2, 3, 4, 5, 6, 7, 8]
+    let valid: [UInt8] = [1, 1, 0, 1, 1, 1, 1, 0, 1]
+    let wOut = rng.gaussians(nq * d), wLse = rng.gaussians(nq)
+    func run(_ q: [Float], _ k: [Float], _ v: [Float]) -> Double {
+        var probs = [Float](repeating: 0, count: nq * nk), out = [Float](repeating: 0, count: nq * d), lse = [Float](repeating: 0, count: nq)
+        valid.withUnsafeBufferPointer { kv in
+            let rules = AttentionRules(causal: causal, selfMask: true, keyValid: masked ? kv.baseAddress : nil)
+            ChunkAttention.attend(q: q, qPos: qPos, nq: nq, k: k, v: v, kPos: kPos, nk: nk, d: d, rules: rules,
+                                  probs: &probs, out: &out, lse: &lse, dropout: dropout)
+        }
+        return FiniteDifference.objective(out, wOut) + FiniteDifference.objective(lse, wLse)
+    }
+    var lse = [Float](repeating: 0, count: nq), probs = [Float](repeating: 0, count: nq * nk), out = [Float](repeating: 0, count: nq * d)
+    var dq = [Float](repeating: 0, count: nq * d), dk = [Float](repeating: 0, count: nk * d), dv = dk
+    var dp = [Float](repeating: 0, count: nq * nk), dd = dp
+    valid.withUnsafeBufferPointer { kv in
+        let rules = AttentionRules(causal: causal, selfMask: true, keyValid: masked ? kv.baseAddress : nil)
+        ChunkAttention.attend(q: q, qPos: qPos, nq: nq, k: k, v: v, kPos: kPos, nk: nk, d: d, rules: rules, probs: &probs, out: &out, lse: &lse,
+                              dropout: dropout)
+        ChunkAttention.attendBackward(q: q, qPos: qPos, nq: nq, k: k, v: v, kPos: kPos, nk: nk, d: d, rules: rules, lse: lse,
+                                      dOut: wOut, dLse: wLse, dQ: &dq, dK: &dk, dV: &dv, probs: &dp, dScores: &dd, dropout: dropout)
+    }
+    if dropout != nil { #expect(probs.contains(0) && dv.contains { $0 != 0 }, sourceLocation: sourceLocation) }
+    for (name, x, g, which) in [("q", q, dq, 0), ("k", k, dk, 1), ("v", v, dv, 2)] {
+        let r = FiniteDifference.check(x, analytic: g, indices: Array(0..<x.count)) { x in
+            which == 0 ? run(x, k, v) : which == 1 ? run(q, x, v) : run(q, k, x)
+        }
+        #expect(r.worst < 5e-3, "d\(name): \(r)", sourceLocation: sourceLocation)
+    }
+}
+
 @Suite struct FiniteDifferenceTests {
     @Test func layerNorm() {
         let rows = 3, n = 7
@@ -54,36 +91,7 @@ func probeIndices(_ n: Int, count: Int = 40, seed: UInt64 = 1) -> [Int] {
 
     @Test(arguments: [(false, false), (true, false), (true, true)])
     func chunkAttentionKernel(_ causal: Bool, _ masked: Bool) {
-        let nq = 5, nk = 9, d = 4
-        var rng = SplitMix64(seed: 3)
-        let q = rng.gaussians(nq * d), k = rng.gaussians(nk * d), v = rng.gaussians(nk * d)
-        let qPos: [Int32] = [2, 4, 5, 7, 8], kPos: [Int32] = [0, 1, 2, 3, 4, 5, 6, 7, 8]
-        let valid: [UInt8] = [1, 1, 0, 1, 1, 1, 1, 0, 1]
-        let wOut = rng.gaussians(nq * d), wLse = rng.gaussians(nq)
-        func run(_ q: [Float], _ k: [Float], _ v: [Float]) -> Double {
-            var probs = [Float](repeating: 0, count: nq * nk), out = [Float](repeating: 0, count: nq * d), lse = [Float](repeating: 0, count: nq)
-            valid.withUnsafeBufferPointer { kv in
-                let rules = AttentionRules(causal: causal, selfMask: true, keyValid: masked ? kv.baseAddress : nil)
-                ChunkAttention.attend(q: q, qPos: qPos, nq: nq, k: k, v: v, kPos: kPos, nk: nk, d: d, rules: rules,
-                                      probs: &probs, out: &out, lse: &lse)
-            }
-            return FiniteDifference.objective(out, wOut) + FiniteDifference.objective(lse, wLse)
-        }
-        var lse = [Float](repeating: 0, count: nq), probs = [Float](repeating: 0, count: nq * nk), out = [Float](repeating: 0, count: nq * d)
-        var dq = [Float](repeating: 0, count: nq * d), dk = [Float](repeating: 0, count: nk * d), dv = dk
-        var dp = [Float](repeating: 0, count: nq * nk), dd = dp
-        valid.withUnsafeBufferPointer { kv in
-            let rules = AttentionRules(causal: causal, selfMask: true, keyValid: masked ? kv.baseAddress : nil)
-            ChunkAttention.attend(q: q, qPos: qPos, nq: nq, k: k, v: v, kPos: kPos, nk: nk, d: d, rules: rules, probs: &probs, out: &out, lse: &lse)
-            ChunkAttention.attendBackward(q: q, qPos: qPos, nq: nq, k: k, v: v, kPos: kPos, nk: nk, d: d, rules: rules, lse: lse,
-                                          dOut: wOut, dLse: wLse, dQ: &dq, dK: &dk, dV: &dv, probs: &dp, dScores: &dd)
-        }
-        for (name, x, g, which) in [("q", q, dq, 0), ("k", k, dk, 1), ("v", v, dv, 2)] {
-            let r = FiniteDifference.check(x, analytic: g, indices: Array(0..<x.count)) { x in
-                which == 0 ? run(x, k, v) : which == 1 ? run(q, x, v) : run(q, k, x)
-            }
-            #expect(r.worst < 5e-3, "d\(name): \(r)")
-        }
+        checkChunkAttentionKernel(causal: causal, masked: masked, dropout: nil)
     }
 
     /// The whole chunked LSH head (gather, windows with wrap, rounds merge, unsort, key normalisation)
@@ -183,23 +191,28 @@ func probeIndices(_ n: Int, count: Int = 40, seed: UInt64 = 1) -> [Int] {
     }
 }
 
+/// The reversible backward's loss and gradients equal the stored-activations twin's for `request`.
+func expectReversibleEqualsStored(_ model: ReformerModel, _ request: ForwardRequest, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let reversible = ParameterSet(layout: model.parameters.layout, category: .gradients)
+    let stored = ParameterSet(layout: model.parameters.layout, category: .gradients)
+    let a = try model.lossAndGradients(request, gradients: reversible)
+    let b = try model.lossAndGradients(request, gradients: stored, storeActivations: true)
+    #expect(a.loss == b.loss, sourceLocation: sourceLocation)
+    for (slot, e) in model.parameters.layout.entries.enumerated() {
+        let x = reversible.values(slot), y = stored.values(slot)
+        let scale = y.map { abs(Double($0)) }.max() ?? 0
+        let diff = Approx.maxAbsDifference(x, y)
+        #expect(diff <= 1e-4 * max(scale, 1e-6), "\(e.name): \(diff) of \(scale)", sourceLocation: sourceLocation)
+    }
+}
+
 @Suite struct ReversibleBackwardTests {
     @Test(arguments: [[AttentionKind.local, .lsh], [.lsh, .local, .lsh, .lsh]])
     func reversibleEqualsStoredActivations(_ layers: [AttentionKind]) throws {
         let model = try ReformerModel.initialized(config: smallConfig(layers), seed: 61)
         var request = ForwardRequest(batch: 2, length: 32, tokens: tokens(64, seed: 62))
         request.labels = request.tokens.map(Int64.init)
-        let reversible = ParameterSet(layout: model.parameters.layout, category: .gradients)
-        let stored = ParameterSet(layout: model.parameters.layout, category: .gradients)
-        let a = try model.lossAndGradients(request, gradients: reversible)
-        let b = try model.lossAndGradients(request, gradients: stored, storeActivations: true)
-        #expect(a.loss == b.loss)
-        for (slot, e) in model.parameters.layout.entries.enumerated() {
-            let x = reversible.values(slot), y = stored.values(slot)
-            let scale = y.map { abs(Double($0)) }.max() ?? 0
-            let diff = Approx.maxAbsDifference(x, y)
-            #expect(diff <= 1e-4 * max(scale, 1e-6), "\(e.name): \(diff) of \(scale)")
-        }
+        try expectReversibleEqualsStored(model, request)
     }
 
     /// The final LayerNorm / LM head / loss walked back in blocks of rows (uneven, crossing batch

@@ -204,8 +204,8 @@ private func rows<T>(_ values: [T], length: Int) -> [ArraySlice<T>] {
         let path = try #require(preset.dataPath)
         #expect(path == shippedText)
         let corpus = try TextCorpus(path: path, validationFraction: preset.training.text.validationFraction)
-        #expect((100_000...300_000).contains(corpus.bytes.count))
-        #expect(String(bytes: corpus.bytes, encoding: .utf8) != nil, "UTF-8 text")
+        #expect((100_000...300_000).contains(corpus.byteCount) && corpus.tokens.count == corpus.byteCount)
+        #expect(String(bytes: corpus.tokens.map { UInt8($0) }, encoding: .utf8) != nil, "UTF-8 text")
         let windows = corpus.validationWindows(length: preset.sequenceLength, maxWindows: preset.training.evalBatches)
         #expect(windows.count == preset.training.evalBatches, "enough validation text for every evaluation window")
     }

@@ -25,26 +25,42 @@ func temporaryFolder(_ name: String) -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("reformer-\(name)-\(UUID().uuidString)").path
 }
 
+/// A run of `settings.steps` steps straight, and the same run made by `start` saved after `split`
+/// steps (`beforeSave` runs first) and resumed from the folder: the losses and the weights must be
+/// identical. Returns both trainers and the straight losses; the caller removes `folder`.
+@discardableResult
+func expectResumeIsBitExact(
+    split: Int, settings s: TrainingSettings, data: TaskData, folder dir: String,
+    beforeSave: (Trainer) throws -> Void = { _ in }, start: () throws -> Trainer,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> (straight: Trainer, resumed: Trainer, losses: [Float]) {
+    let straight = try start()
+    var lossesStraight: [Float] = []
+    for _ in 0..<s.steps { lossesStraight.append(try straight.step().loss) }
+    let first = try start()
+    var losses: [Float] = []
+    for _ in 0..<split { losses.append(try first.step().loss) }
+    try beforeSave(first)
+    try first.save(to: dir)
+    let second = try Trainer(resuming: dir, settings: s, data: data)
+    #expect(second.state.step == split, sourceLocation: sourceLocation)
+    for _ in split..<s.steps { losses.append(try second.step().loss) }
+    #expect(losses == lossesStraight, sourceLocation: sourceLocation)
+    #expect(second.model.parameters.storage.toArray() == straight.model.parameters.storage.toArray(), sourceLocation: sourceLocation)
+    #expect(second.optimizer.firstMoment.storage.toArray() == straight.optimizer.firstMoment.storage.toArray(), sourceLocation: sourceLocation)
+    return (straight, second, lossesStraight)
+}
+
 @Suite struct TrainerTests {
     @Test func resumeContinuesBitForBit() throws {
         let (c, s, data) = try tinyCopyRun(steps: 6)
-        let straight = try Trainer(config: c, settings: s, data: data, preset: "test", fullAttention: false)
-        var lossesStraight: [Float] = []
-        for _ in 0..<6 { lossesStraight.append(try straight.step().loss) }
-
-        let first = try Trainer(config: c, settings: s, data: data, preset: "test", fullAttention: false)
-        var losses: [Float] = []
-        for _ in 0..<3 { losses.append(try first.step().loss) }
-        _ = try first.evaluate()   // evaluation must not disturb training
         let dir = temporaryFolder("resume")
-        try first.save(to: dir)
-        let second = try Trainer(resuming: dir, settings: s, data: data)
-        #expect(second.state.step == 3)
-        for _ in 0..<3 { losses.append(try second.step().loss) }
-        #expect(losses == lossesStraight)
-        #expect(second.model.parameters.storage.toArray() == straight.model.parameters.storage.toArray())
-        #expect(second.optimizer.firstMoment.storage.toArray() == straight.optimizer.firstMoment.storage.toArray())
-        #expect(lossesStraight.last! < lossesStraight.first!)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Evaluation before the save must not disturb training.
+        let run = try expectResumeIsBitExact(split: 3, settings: s, data: data, folder: dir, beforeSave: { _ = try $0.evaluate() }) {
+            try Trainer(config: c, settings: s, data: data, preset: "test", fullAttention: false)
+        }
+        #expect(run.losses.last! < run.losses.first!)
     }
 
     @Test func failedSaveKeepsThePreviousCheckpoint() throws {

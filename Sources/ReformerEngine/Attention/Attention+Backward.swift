@@ -26,7 +26,7 @@ extension LSHAttention {
         positions: UnsafePointer<Int32>, rules: AttentionRules, lse: UnsafePointer<Float>,
         dOut: UnsafePointer<Float>, dLse: UnsafePointer<Float>?,
         dQ: UnsafeMutablePointer<Float>, dK: UnsafeMutablePointer<Float>, dV: UnsafeMutablePointer<Float>,
-        scratch s: AttentionScratch, grads gs: AttentionGradScratch
+        scratch s: AttentionScratch, grads gs: AttentionGradScratch, dropout: DropoutMask? = nil
     ) {
         let W = C * (before + 1 + after)
         for c in 0..<chunks {
@@ -38,7 +38,8 @@ extension LSHAttention {
                 q: queries + c * C * d, qPos: positions + c * C, nq: C,
                 k: s.windowKeys.pointer, v: s.windowValues.pointer, kPos: s.windowPositions.pointer, nk: W,
                 d: d, rules: rules, lse: lse + c * C, dOut: dOut + c * C * d, dLse: dLse.map { $0 + c * C },
-                dQ: dQ + c * C * d, dK: gs.windowDKeys.pointer, dV: gs.windowDValues.pointer, probs: s.probs.pointer, dScores: gs.dScores.pointer)
+                dQ: dQ + c * C * d, dK: gs.windowDKeys.pointer, dV: gs.windowDValues.pointer, probs: s.probs.pointer, dScores: gs.dScores.pointer,
+                dropout: dropout.map { WeightDropout(mask: $0, firstRow: c * C, stride: W) })
             for (slot, j) in (-before...after).enumerated() {
                 let src = ((c + j) % chunks + chunks) % chunks
                 let dk = dK + src * C * d, dv = dV + src * C * d
@@ -55,7 +56,8 @@ extension LSHAttention {
         geometry g: AttentionGeometry, plan: BucketPlan, padBucket: Bool,
         qk: UnsafePointer<Float>, value: UnsafePointer<Float>, keyValid: UnsafePointer<UInt8>?,
         buckets: UnsafePointer<Int32>, dOut: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
-        dQK: UnsafeMutablePointer<Float>, dValue: UnsafeMutablePointer<Float>, scratch s: AttentionScratch
+        dQK: UnsafeMutablePointer<Float>, dValue: UnsafeMutablePointer<Float>, scratch s: AttentionScratch,
+        dropout: DropoutMask? = nil
     ) {
         guard let gs = s.grads else { preconditionFailure("backward needs gradient scratch") }
         let T = g.length, d = g.headSize, A = g.allHeadSize, nH = g.rounds, C = g.chunkLength
@@ -63,7 +65,7 @@ extension LSHAttention {
         // Forward again with the same buckets: fills sorted/unsort, gathered rows, outputs and lse.
         hashedHead(
             geometry: g, plan: plan, padBucket: padBucket, qk: qk, value: value, keyValid: keyValid,
-            rotations: nil, fixedBuckets: buckets, out: out, bucketsOut: nil, sortedOut: nil, scratch: s)
+            rotations: nil, fixedBuckets: buckets, out: out, bucketsOut: nil, sortedOut: nil, scratch: s, dropout: dropout)
 
         // Round merge backward: Ō'_r = w_r·ōut, ℓ̄_r = w_r·⟨ōut, O'_r − out⟩.
         let dO = gs.dOutputs.pointer, dL = gs.dLse.pointer
@@ -104,7 +106,7 @@ extension LSHAttention {
             queries: s.queries.pointer, keys: s.keys.pointer, values: s.values.pointer,
             positions: s.queryPositions.pointer, rules: rules, lse: s.lse.pointer,
             dOut: dO, dLse: nH > 1 ? dL : nil,
-            dQ: gs.dQueries.pointer, dK: gs.dKeys.pointer, dV: gs.dValues.pointer, scratch: s, grads: gs)
+            dQ: gs.dQueries.pointer, dK: gs.dKeys.pointer, dV: gs.dValues.pointer, scratch: s, grads: gs, dropout: dropout)
 
         // Unsort to positions: every slot (every round, every window copy) adds to its position.
         for t in 0..<T {
@@ -127,7 +129,7 @@ extension LSHAttention {
         geometry g: AttentionGeometry, query: UnsafePointer<Float>, key: UnsafePointer<Float>?,
         value: UnsafePointer<Float>, keyValid: UnsafePointer<UInt8>?, dOut: UnsafePointer<Float>,
         out: UnsafeMutablePointer<Float>, dQuery: UnsafeMutablePointer<Float>, dKey: UnsafeMutablePointer<Float>?,
-        dValue: UnsafeMutablePointer<Float>, scratch s: AttentionScratch
+        dValue: UnsafeMutablePointer<Float>, scratch s: AttentionScratch, dropout: DropoutMask? = nil
     ) {
         guard let gs = s.grads else { preconditionFailure("backward needs gradient scratch") }
         let T = g.length, d = g.headSize, A = g.allHeadSize
@@ -151,17 +153,18 @@ extension LSHAttention {
         var start = 0
         while start < T {
             let n = min(block, T - start)
+            let weights = dropout.map { WeightDropout(mask: $0, firstRow: start, stride: T) }
             ChunkAttention.attend(
                 q: s.queries.pointer + start * d, qPos: s.queryPositions.pointer + start, nq: n,
                 k: s.keys.pointer, v: s.values.pointer, kPos: s.queryPositions.pointer, nk: T, d: d, rules: rules,
-                probs: s.probs.pointer, out: s.outputs.pointer, lse: s.lse.pointer)
+                probs: s.probs.pointer, out: s.outputs.pointer, lse: s.lse.pointer, dropout: weights)
             for i in 0..<n { (out + (start + i) * A).update(from: s.outputs.pointer + i * d, count: d) }
             ChunkAttention.attendBackward(
                 q: s.queries.pointer + start * d, qPos: s.queryPositions.pointer + start, nq: n,
                 k: s.keys.pointer, v: s.values.pointer, kPos: s.queryPositions.pointer, nk: T, d: d, rules: rules,
                 lse: s.lse.pointer, dOut: gs.dOutputs.pointer + start * d, dLse: nil,
                 dQ: gs.dQueries.pointer + start * d, dK: gs.dKeys.pointer, dV: gs.dValues.pointer,
-                probs: s.probs.pointer, dScores: gs.dScores.pointer)
+                probs: s.probs.pointer, dScores: gs.dScores.pointer, dropout: weights)
             start += n
         }
         for t in 0..<T {
@@ -185,17 +188,17 @@ extension LocalAttention {
         geometry g: AttentionGeometry, query: UnsafePointer<Float>, key: UnsafePointer<Float>,
         value: UnsafePointer<Float>, keyValid: UnsafePointer<UInt8>?, dOut: UnsafePointer<Float>,
         out: UnsafeMutablePointer<Float>, dQuery: UnsafeMutablePointer<Float>, dKey: UnsafeMutablePointer<Float>,
-        dValue: UnsafeMutablePointer<Float>, scratch s: AttentionScratch
+        dValue: UnsafeMutablePointer<Float>, scratch s: AttentionScratch, dropout: DropoutMask? = nil
     ) {
         let T = g.length, d = g.headSize, A = g.allHeadSize, C = g.chunkLength
         if T <= C {
             LSHAttention.fullHeadBackward(
                 geometry: g, query: query, key: key, value: value, keyValid: keyValid, dOut: dOut, out: out,
-                dQuery: dQuery, dKey: dKey, dValue: dValue, scratch: s)
+                dQuery: dQuery, dKey: dKey, dValue: dValue, scratch: s, dropout: dropout)
             return
         }
         guard let gs = s.grads else { preconditionFailure("backward needs gradient scratch") }
-        head(geometry: g, query: query, key: key, value: value, keyValid: keyValid, out: out, scratch: s)
+        head(geometry: g, query: query, key: key, value: value, keyValid: keyValid, out: out, scratch: s, dropout: dropout)
         for t in 0..<T { (gs.dOutputs.pointer + t * d).update(from: dOut + t * A, count: d) }
         gs.dQueries.pointer.update(repeating: 0, count: T * d)
         gs.dKeys.pointer.update(repeating: 0, count: T * d)
@@ -206,7 +209,7 @@ extension LocalAttention {
             queries: s.queries.pointer, keys: s.keys.pointer, values: s.values.pointer,
             positions: s.queryPositions.pointer, rules: rules, lse: s.lse.pointer,
             dOut: gs.dOutputs.pointer, dLse: nil,
-            dQ: gs.dQueries.pointer, dK: gs.dKeys.pointer, dV: gs.dValues.pointer, scratch: s, grads: gs)
+            dQ: gs.dQueries.pointer, dK: gs.dKeys.pointer, dV: gs.dValues.pointer, scratch: s, grads: gs, dropout: dropout)
         let sqrtD = Float(Double(d).squareRoot())
         for t in 0..<T {
             (dQuery + t * A).update(from: gs.dQueries.pointer + t * d, count: d)

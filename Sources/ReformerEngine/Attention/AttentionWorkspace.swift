@@ -66,7 +66,12 @@ final class AttentionWorkspace {
             causal: c.isDecoder, rounds: c.hashRounds)
     }
 
-    func local(query: FloatBuffer, key: FloatBuffer, value: FloatBuffer, keyValid: LedgerBuffer<UInt8>?, out: FloatBuffer) {
+    /// Local attention for one layer. `dropout` (training) drops attention weights; each job
+    /// (batch row, head) draws from its own stream of the layer's mask.
+    func local(
+        query: FloatBuffer, key: FloatBuffer, value: FloatBuffer, keyValid: LedgerBuffer<UInt8>?, out: FloatBuffer,
+        dropout: DropoutMask? = nil
+    ) {
         let g = Self.geometry(config, .local, batch: batch, length: length)
         let T = length, A = g.allHeadSize, d = g.headSize, heads = g.heads
         let ptrs = UnsafeSendable((query.pointer, key.pointer, value.pointer, keyValid?.pointer, out.pointer, localScratch))
@@ -76,7 +81,8 @@ final class AttentionWorkspace {
             let base = b * T * A + h * d
             LocalAttention.head(
                 geometry: g, query: q + base, key: k + base, value: v + base,
-                keyValid: kv.map { UnsafePointer($0 + b * T) }, out: o + base, scratch: scratch[worker])
+                keyValid: kv.map { UnsafePointer($0 + b * T) }, out: o + base, scratch: scratch[worker],
+                dropout: dropout?.stream(job))
         }
     }
 
@@ -92,7 +98,7 @@ final class AttentionWorkspace {
     /// and its rotations and sort order until the next LSH call (see `trace`).
     func lsh(
         layer: Int, qk: FloatBuffer, value: FloatBuffer, keyValid: LedgerBuffer<UInt8>?,
-        padBucket: Bool, hashing: Hashing, out: FloatBuffer
+        padBucket: Bool, hashing: Hashing, out: FloatBuffer, dropout: DropoutMask? = nil
     ) throws(ReformerError) {
         let g = Self.geometry(config, .lsh, batch: batch, length: length)
         let T = length, A = g.allHeadSize, d = g.headSize, heads = g.heads, nH = g.rounds
@@ -105,7 +111,7 @@ final class AttentionWorkspace {
                 let base = b * T * A + h * d
                 LSHAttention.fullHead(
                     geometry: g, qk: q + base, value: v + base, keyValid: kv.map { UnsafePointer($0 + b * T) },
-                    out: o + base, scratch: scratch[worker])
+                    out: o + base, scratch: scratch[worker], dropout: dropout?.stream(job))
             }
             return
         }
@@ -134,7 +140,8 @@ final class AttentionWorkspace {
                 qk: q + base, value: v + base, keyValid: kv.map { UnsafePointer($0 + b * T) },
                 rotations: replay ? nil : UnsafePointer(r + h * perHead),
                 fixedBuckets: replay ? UnsafePointer(bStore + job * slots) : nil, out: o + base,
-                bucketsOut: bStore + job * slots, sortedOut: sStore + job * slots, scratch: scratch[worker])
+                bucketsOut: bStore + job * slots, sortedOut: sStore + job * slots, scratch: scratch[worker],
+                dropout: dropout?.stream(job))
         }
     }
 
@@ -151,10 +158,10 @@ final class AttentionWorkspace {
     // MARK: - Backward
 
     /// Backward of local attention for the whole batch: recomputes `out` and writes dQuery, dKey,
-    /// dValue [B·T, A] from dOut [B·T, A].
+    /// dValue [B·T, A] from dOut [B·T, A]. `dropout` must be the forward's mask.
     func localBackward(
         query: FloatBuffer, key: FloatBuffer, value: FloatBuffer, keyValid: LedgerBuffer<UInt8>?, dOut: FloatBuffer,
-        out: FloatBuffer, dQuery: FloatBuffer, dKey: FloatBuffer, dValue: FloatBuffer
+        out: FloatBuffer, dQuery: FloatBuffer, dKey: FloatBuffer, dValue: FloatBuffer, dropout: DropoutMask? = nil
     ) {
         let g = Self.geometry(config, .local, batch: batch, length: length)
         let T = length, A = g.allHeadSize, d = g.headSize, heads = g.heads
@@ -167,15 +174,17 @@ final class AttentionWorkspace {
             LocalAttention.headBackward(
                 geometry: g, query: q + base, key: k + base, value: v + base,
                 keyValid: kv.map { UnsafePointer($0 + b * T) }, dOut: dO + base, out: o + base,
-                dQuery: dQ + base, dKey: dK + base, dValue: dV + base, scratch: scratch[worker])
+                dQuery: dQ + base, dKey: dK + base, dValue: dV + base, scratch: scratch[worker],
+                dropout: dropout?.stream(job))
         }
     }
 
     /// Backward of LSH attention for layer `layer` with the buckets its forward stored (no
-    /// re-hashing): recomputes `out`, writes dQK and dValue [B·T, A] from dOut.
+    /// re-hashing): recomputes `out`, writes dQK and dValue [B·T, A] from dOut. `dropout` must be the
+    /// forward's mask (its weights are dropped again exactly as they were).
     func lshBackward(
         layer: Int, qk: FloatBuffer, value: FloatBuffer, keyValid: LedgerBuffer<UInt8>?, padBucket: Bool,
-        dOut: FloatBuffer, out: FloatBuffer, dQK: FloatBuffer, dValue: FloatBuffer
+        dOut: FloatBuffer, out: FloatBuffer, dQK: FloatBuffer, dValue: FloatBuffer, dropout: DropoutMask? = nil
     ) {
         let g = Self.geometry(config, .lsh, batch: batch, length: length)
         let T = length, A = g.allHeadSize, d = g.headSize, heads = g.heads
@@ -190,7 +199,8 @@ final class AttentionWorkspace {
                 LSHAttention.hashedHeadBackward(
                     geometry: g, plan: plan, padBucket: padBucket, qk: q + base, value: v + base,
                     keyValid: kv.map { UnsafePointer($0 + b * T) }, buckets: bk + job * slots,
-                    dOut: dO + base, out: o + base, dQK: dQ + base, dValue: dV + base, scratch: scratch[worker])
+                    dOut: dO + base, out: o + base, dQK: dQ + base, dValue: dV + base, scratch: scratch[worker],
+                    dropout: dropout?.stream(job))
             }
             return
         }
@@ -203,7 +213,8 @@ final class AttentionWorkspace {
             LSHAttention.fullHeadBackward(
                 geometry: g, query: q + base, key: nil, value: v + base,
                 keyValid: kv.map { UnsafePointer($0 + b * T) }, dOut: dO + base, out: o + base,
-                dQuery: dQ + base, dKey: nil, dValue: dV + base, scratch: scratch[worker])
+                dQuery: dQ + base, dKey: nil, dValue: dV + base, scratch: scratch[worker],
+                dropout: dropout?.stream(job))
         }
     }
 }

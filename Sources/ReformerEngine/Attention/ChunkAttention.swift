@@ -42,11 +42,14 @@ enum ChunkAttention {
     /// positions `kPos`), all rows of width `d`:
     ///   probs[i, w] = exp(s[i, w] − lse[i]),   out[i, :] = Σ_w probs[i, w] · v[w, :].
     /// `probs` [nq, nk] keeps the weights (for probes and backward); `out` [nq, d]; `lse` [nq].
+    /// `dropout` (training only) drops weights after the softmax — `probs` and `out` see the dropped,
+    /// rescaled weights, `lse` is the softmax's own.
     static func attend(
         q: UnsafePointer<Float>, qPos: UnsafePointer<Int32>, nq: Int,
         k: UnsafePointer<Float>, v: UnsafePointer<Float>, kPos: UnsafePointer<Int32>, nk: Int,
         d: Int, rules: AttentionRules,
-        probs: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>
+        probs: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>,
+        dropout: WeightDropout? = nil
     ) {
         // Raw scores of the whole block in one product: probs[i, w] = q_i · k_w.
         BLAS.gemm(.none, .transposed, m: nq, n: nk, k: d, a: q, lda: d, b: k, ldb: d, c: probs, ldc: nk)
@@ -75,6 +78,7 @@ enum ChunkAttention {
                 let x = row[w] - l
                 row[w] = x > Self.expZeroBelow ? expf(x) : 0
             }
+            if let dropout { dropout.mask.apply(row, count: nk, first: dropout.index(row: i, key: 0)) }
         }
         // out = probs · v, one product for the block.
         BLAS.gemm(.none, .none, m: nq, n: d, k: nk, a: probs, lda: nk, b: v, ldb: d, c: out, ldc: d)

@@ -98,13 +98,14 @@ enum LSHAttention {
     /// `bucketsOut` [n_H·T] and `sortedOut` [n_H·T] receive the hashing result. With
     /// `fixedBuckets` [n_H·T] the hashing is skipped and those buckets are used (recomputation in
     /// backward, causality tests): the function of the inputs is then the one the forward used.
+    /// `dropout` (training) drops attention weights, keyed by (sorted slot, window key).
     static func hashedHead(
         geometry g: AttentionGeometry, plan: BucketPlan, padBucket: Bool,
         qk: UnsafePointer<Float>, value: UnsafePointer<Float>, keyValid: UnsafePointer<UInt8>?,
         rotations: UnsafePointer<Float>?, fixedBuckets: UnsafePointer<Int32>? = nil,
         out: UnsafeMutablePointer<Float>,
         bucketsOut: UnsafeMutablePointer<Int32>?, sortedOut: UnsafeMutablePointer<Int32>?,
-        scratch s: AttentionScratch
+        scratch s: AttentionScratch, dropout: DropoutMask? = nil
     ) {
         let T = g.length, d = g.headSize, A = g.allHeadSize, nH = g.rounds, C = g.chunkLength
         let slots = nH * T
@@ -139,7 +140,7 @@ enum LSHAttention {
             chunks: chunks, chunkLength: C, before: g.chunksBefore, after: g.chunksAfter, d: d,
             queries: s.queries.pointer, keys: s.keys.pointer, values: s.values.pointer,
             positions: s.queryPositions.pointer, rules: rules, scratch: s,
-            outputs: s.outputs.pointer, lse: s.lse.pointer)
+            outputs: s.outputs.pointer, lse: s.lse.pointer, dropout: dropout)
 
         // Unsort and merge the rounds: out[t] = Σ_r exp(ℓ_r − logsumexp_r ℓ) · O'_r.
         for t in 0..<T {
@@ -166,11 +167,12 @@ enum LSHAttention {
 
     /// Chunk c of `chunks` attends to chunks (c + j) mod chunks, j = −before…after, in that order.
     /// Rows are already contiguous in chunk order; window rows are copied next to each other.
+    /// Weight (slot k, window key w) is dropped by `dropout` at index k·W + w.
     static func attendChunks(
         chunks: Int, chunkLength C: Int, before: Int, after: Int, d: Int,
         queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
         positions: UnsafePointer<Int32>, rules: AttentionRules, scratch s: AttentionScratch,
-        outputs: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>
+        outputs: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>, dropout: DropoutMask? = nil
     ) {
         let W = C * (before + 1 + after)
         for c in 0..<chunks {
@@ -179,7 +181,8 @@ enum LSHAttention {
             ChunkAttention.attend(
                 q: queries + c * C * d, qPos: positions + c * C, nq: C,
                 k: s.windowKeys.pointer, v: s.windowValues.pointer, kPos: s.windowPositions.pointer, nk: W,
-                d: d, rules: rules, probs: s.probs.pointer, out: outputs + c * C * d, lse: lse + c * C)
+                d: d, rules: rules, probs: s.probs.pointer, out: outputs + c * C * d, lse: lse + c * C,
+                dropout: dropout.map { WeightDropout(mask: $0, firstRow: c * C, stride: W) })
         }
     }
 
@@ -202,7 +205,8 @@ enum LSHAttention {
     /// query raw, key normalised, self rule on. Queries go in blocks to bound the score scratch.
     static func fullHead(
         geometry g: AttentionGeometry, qk: UnsafePointer<Float>, value: UnsafePointer<Float>,
-        keyValid: UnsafePointer<UInt8>?, out: UnsafeMutablePointer<Float>, scratch s: AttentionScratch
+        keyValid: UnsafePointer<UInt8>?, out: UnsafeMutablePointer<Float>, scratch s: AttentionScratch,
+        dropout: DropoutMask? = nil
     ) {
         let T = g.length, d = g.headSize, A = g.allHeadSize
         for t in 0..<T {
@@ -214,7 +218,7 @@ enum LSHAttention {
         let rules = AttentionRules(causal: g.causal, selfMask: true, keyValid: keyValid)
         attendAll(
             length: T, d: d, queries: s.queries.pointer, keys: s.keys.pointer, values: s.values.pointer,
-            positions: s.queryPositions.pointer, rules: rules, scratch: s, out: out, outStride: A)
+            positions: s.queryPositions.pointer, rules: rules, scratch: s, out: out, outStride: A, dropout: dropout)
     }
 
     /// Blocks of queries against all T keys; results written to `out` rows with `outStride`.
@@ -226,10 +230,11 @@ enum LSHAttention {
     /// 0 and the maximum and the sum of the softmax do not change: the results are the same, for
     /// about half the work. Without the self rule (local short path) a row whose visible keys are all
     /// masked spreads its weight over every key, so that path keeps all T keys.
+    /// Weight (query position t, key position t') is dropped by `dropout` at index t·T + t'.
     static func attendAll(
         length T: Int, d: Int, queries: UnsafePointer<Float>, keys: UnsafePointer<Float>,
         values: UnsafePointer<Float>, positions: UnsafePointer<Int32>, rules: AttentionRules,
-        scratch s: AttentionScratch, out: UnsafeMutablePointer<Float>, outStride: Int
+        scratch s: AttentionScratch, out: UnsafeMutablePointer<Float>, outStride: Int, dropout: DropoutMask? = nil
     ) {
         let block = s.blockLength
         let causalPrefix = rules.causal && rules.selfMask
@@ -239,7 +244,8 @@ enum LSHAttention {
             ChunkAttention.attend(
                 q: queries + start * d, qPos: positions + start, nq: n,
                 k: keys, v: values, kPos: positions, nk: causalPrefix ? start + n : T, d: d, rules: rules,
-                probs: s.probs.pointer, out: s.outputs.pointer, lse: s.lse.pointer)
+                probs: s.probs.pointer, out: s.outputs.pointer, lse: s.lse.pointer,
+                dropout: dropout.map { WeightDropout(mask: $0, firstRow: start, stride: T) })
             for i in 0..<n { (out + (start + i) * outStride).update(from: s.outputs.pointer + i * d, count: d) }
             start += n
         }

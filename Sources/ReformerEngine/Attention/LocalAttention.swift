@@ -6,7 +6,7 @@ enum LocalAttention {
     static func head(
         geometry g: AttentionGeometry, query: UnsafePointer<Float>, key: UnsafePointer<Float>,
         value: UnsafePointer<Float>, keyValid: UnsafePointer<UInt8>?,
-        out: UnsafeMutablePointer<Float>, scratch s: AttentionScratch
+        out: UnsafeMutablePointer<Float>, scratch s: AttentionScratch, dropout: DropoutMask? = nil
     ) {
         let T = g.length, d = g.headSize, A = g.allHeadSize, C = g.chunkLength
         let sqrtD = Float(Double(d).squareRoot())
@@ -21,14 +21,14 @@ enum LocalAttention {
         if T <= C {
             LSHAttention.attendAll(
                 length: T, d: d, queries: s.queries.pointer, keys: s.keys.pointer, values: s.values.pointer,
-                positions: s.queryPositions.pointer, rules: rules, scratch: s, out: out, outStride: A)
+                positions: s.queryPositions.pointer, rules: rules, scratch: s, out: out, outStride: A, dropout: dropout)
             return
         }
         LSHAttention.attendChunks(
             chunks: T / C, chunkLength: C, before: g.chunksBefore, after: g.chunksAfter, d: d,
             queries: s.queries.pointer, keys: s.keys.pointer, values: s.values.pointer,
             positions: s.queryPositions.pointer, rules: rules, scratch: s,
-            outputs: s.outputs.pointer, lse: s.lse.pointer)
+            outputs: s.outputs.pointer, lse: s.lse.pointer, dropout: dropout)
         for t in 0..<T { (out + t * A).update(from: s.outputs.pointer + t * d, count: d) }
     }
 }

@@ -20,6 +20,8 @@ public enum DataStream: UInt64, Sendable, CaseIterable {
     case textTraining = 0x7465_7874_2E74_726E  // "text.trn"
     /// LSH rotations drawn while training (models without a hash_seed).
     case rotations = 0x726F_7461_2E74_726E  // "rota.trn"
+    /// Dropout masks of training steps (mixed with the step number, see `DropoutPlan`).
+    case dropout = 0x6472_6F70_2E74_726E  // "drop.trn"
 
     /// A generator for this stream; the same seed always gives the same sequence.
     public func generator(seed: UInt64) -> SplitMix64 {

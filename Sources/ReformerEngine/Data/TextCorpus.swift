@@ -1,13 +1,15 @@
-// TextCorpus: any file as a byte-level language-modelling corpus (token id = byte value, vocab 256),
-// split into training and validation text, with seeded random training windows and fixed validation
-// windows. The metric is bits per byte, as in the paper's enwik8 results (§5).
+// TextCorpus: a text as a language-modelling corpus of token ids — by default the file's bytes
+// (token id = byte value, vocab 256), or the ids a checkpoint's tokenizer made of it — split into
+// training and validation tokens, with seeded random training windows and fixed validation windows.
+// The metric is bits per byte for byte-level tokens, as in the paper's enwik8 results (§5), and bits
+// per token otherwise.
 
 import Foundation
 
-/// A byte corpus: the first part trains, the last `validationFraction` validates.
+/// A token corpus: the first part trains, the last `validationFraction` validates.
 ///
-/// The split is by position, not by random windows, so no validation byte is ever inside a training
-/// window: with n bytes and fraction f, validation is the last ⌊n·f⌋ bytes and training the rest.
+/// The split is by position, not by random windows, so no validation token is ever inside a training
+/// window: with n tokens and fraction f, validation is the last ⌊n·f⌋ tokens and training the rest.
 ///
 /// ```swift
 /// let corpus = try TextCorpus(path: "assets/text/commonplace.txt", validationFraction: 0.1)
@@ -19,42 +21,64 @@ import Foundation
 /// }
 /// ```
 public struct TextCorpus: Sendable {
-    /// Byte values are the token ids.
+    /// Byte values are the token ids of a byte corpus.
     public static let vocabSize = 256
 
-    /// Where the bytes came from (a path or a caller's name); used in error messages.
+    /// Where the text came from (a path or a caller's name); used in error messages.
     public let name: String
-    /// The whole text; [0, trainingCount) trains, [trainingCount, count) validates.
-    public let bytes: [UInt8]
+    /// The whole text as token ids; [0, trainingCount) trains, [trainingCount, count) validates.
+    public let tokens: [Int32]
+    /// Size of the source text in bytes (a run's data identity on resume).
+    public let byteCount: Int
+    /// Every token is one byte of the text (plain bytes, or bytes shifted by an offset): the loss in
+    /// bits is then bits per byte.
+    public let byteLevel: Bool
     public let trainingCount: Int
-    public var validationCount: Int { bytes.count - trainingCount }
+    public var validationCount: Int { tokens.count - trainingCount }
+    /// "bytes" or "tokens", for messages.
+    private var unit: String { byteLevel ? "bytes" : "tokens" }
 
     /// Reads `path` as bytes. Fails, naming the path, when the file is missing, unreadable, a
     /// folder or empty, or when `validationFraction` is outside [0, 1).
     public init(path: String, validationFraction: Double = 0.05) throws(ReformerError) {
+        try self.init(bytes: Self.readFile(path), name: path, validationFraction: validationFraction)
+    }
+
+    /// The bytes of a text file, or one line naming it: missing, a folder, unreadable or empty.
+    public static func readFile(_ path: String) throws(ReformerError) -> [UInt8] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ReformerError(file: path, "does not exist, expected a text file")
         }
         if isDirectory.boolValue { throw ReformerError(file: path, "is a folder, expected a text file") }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ReformerError(file: path, "cannot be read")
+            throw ReformerError(file: path, "cannot be read (check its permissions)")
         }
-        try self.init(bytes: [UInt8](data), name: path, validationFraction: validationFraction)
+        guard !data.isEmpty else { throw ReformerError(file: path, "is empty, expected some text") }
+        return [UInt8](data)
     }
 
-    /// A corpus over `bytes`; `name` stands for the source in error messages.
+    /// A corpus over `bytes` (token id = byte value); `name` stands for the source in error messages.
     public init(bytes: [UInt8], name: String, validationFraction: Double = 0.05) throws(ReformerError) {
+        try self.init(tokens: bytes.map(Int32.init), name: name, byteCount: bytes.count, byteLevel: true,
+                      validationFraction: validationFraction)
+    }
+
+    /// A corpus over token ids a tokenizer made of a text of `byteCount` bytes; `byteLevel` when each
+    /// token is one byte of it.
+    public init(tokens: [Int32], name: String, byteCount: Int, byteLevel: Bool, validationFraction: Double = 0.05) throws(ReformerError) {
         guard validationFraction.isFinite, validationFraction >= 0, validationFraction < 1 else {
             throw ReformerError(file: name, field: "validation_fraction", "is \(validationFraction), expected a number in [0, 1)")
         }
-        guard !bytes.isEmpty else { throw ReformerError(file: name, "is empty, expected some text") }
+        guard !tokens.isEmpty else { throw ReformerError(file: name, "is empty, expected some text") }
         self.name = name
-        self.bytes = bytes
-        self.trainingCount = bytes.count - Int((Double(bytes.count) * validationFraction).rounded(.down))
+        self.tokens = tokens
+        self.byteCount = byteCount
+        self.byteLevel = byteLevel
+        self.trainingCount = tokens.count - Int((Double(tokens.count) * validationFraction).rounded(.down))
     }
 
-    /// Fails unless each split holds at least one window of `length` bytes.
+    /// Fails unless each split holds at least one window of `length` tokens.
     public func checkWindows(length: Int) throws(ReformerError) {
         try check(split: "training", count: trainingCount, length: length)
         try check(split: "validation", count: validationCount, length: length)
@@ -63,13 +87,13 @@ public struct TextCorpus: Sendable {
     private func check(split: String, count: Int, length: Int) throws(ReformerError) {
         guard length >= 1 else { throw ReformerError(file: name, field: "length", "is \(length), expected at least 1") }
         guard count >= length else {
-            throw ReformerError(file: name, "the \(split) split has \(count) bytes, shorter than one window of \(length); use a longer text or a shorter window")
+            throw ReformerError(file: name, "the \(split) split has \(count) \(unit), shorter than one window of \(length); use a longer text or a shorter window")
         }
     }
 
-    /// `batch` windows of `length` bytes from the training split, each starting at a uniformly random
-    /// offset drawn from `rng`. tokens [batch, length] are the bytes; labels are the same values (the
-    /// causal loss shifts by one inside the engine, so each window makes length − 1 predictions).
+    /// `batch` windows of `length` tokens from the training split, each starting at a uniformly random
+    /// offset drawn from `rng`; labels are the same values (the causal loss shifts by one inside the
+    /// engine, so each window makes length − 1 predictions).
     public func trainingBatch(batch: Int, length: Int, rng: inout SplitMix64) throws(ReformerError) -> ForwardRequest {
         guard batch >= 1 else { throw ReformerError(file: name, field: "batch", "is \(batch), expected at least 1") }
         try check(split: "training", count: trainingCount, length: length)
@@ -77,12 +101,12 @@ public struct TextCorpus: Sendable {
         tokens.reserveCapacity(batch * length)
         for _ in 0..<batch {
             let start = rng.nextInt(below: trainingCount - length + 1)
-            for i in start..<(start + length) { tokens.append(Int32(bytes[i])) }
+            tokens.append(contentsOf: self.tokens[start..<(start + length)])
         }
         return ForwardRequest(batch: batch, length: length, tokens: tokens, labels: tokens.map(Int64.init))
     }
 
-    /// Up to `maxWindows` non-overlapping windows of `length` bytes from the validation split, one
+    /// Up to `maxWindows` non-overlapping windows of `length` tokens from the validation split, one
     /// request each (batch 1). The split is cut into ⌊validationCount / length⌋ aligned windows and,
     /// when there are more than `maxWindows`, evenly spaced ones are taken — the same windows on
     /// every call. Empty when the split is shorter than one window (`checkWindows` says so loudly).
@@ -92,7 +116,7 @@ public struct TextCorpus: Sendable {
         let count = min(available, maxWindows)
         return (0..<count).map { i in
             let start = trainingCount + (i * available / count) * length
-            let tokens = bytes[start..<(start + length)].map(Int32.init)
+            let tokens = Array(self.tokens[start..<(start + length)])
             return ForwardRequest(batch: 1, length: length, tokens: tokens, labels: tokens.map(Int64.init))
         }
     }
@@ -102,4 +126,7 @@ public struct TextCorpus: Sendable {
     public static func bitsPerByte(loss: Float) -> Float {
         Float(Double(loss) / log(2.0))
     }
+
+    /// The training metric's name: bits per byte ("bpb") for byte-level tokens, else bits per token ("bpt").
+    public var metricName: String { byteLevel ? "bpb" : "bpt" }
 }

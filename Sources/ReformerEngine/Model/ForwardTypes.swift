@@ -17,6 +17,9 @@ public struct ForwardRequest: Sendable {
     public var fullAttention = false
     /// Capture batch row 0's attention inputs of these layers (for the dashboard's probes).
     public var probe: ProbeCapture?
+    /// Training mode: `lossAndGradients` applies the config's dropout probabilities with this step's
+    /// masks. `forward` (inference: inspect, eval, sample) never drops, whatever this holds.
+    public var dropout: DropoutSeed?
 
     public init(batch: Int, length: Int, tokens: [Int32], attentionMask: [Int32]? = nil, labels: [Int64]? = nil) {
         self.batch = batch

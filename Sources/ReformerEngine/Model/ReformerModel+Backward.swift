@@ -2,6 +2,9 @@
 //   forward keeping only the top layer's (Y1, Y2) and each LSH layer's buckets →
 //   cross-entropy → LM head → final LayerNorm → layers walked back, each reconstructing its inputs
 //   from its outputs (reversible) → embeddings. Gradients accumulate (+=) into `gradients`.
+// This is the only place dropout happens: with `request.dropout` set and a config probability
+// above 0, the step's masks (Dropout.swift) apply at HF's sites, in the forward and again, identical,
+// wherever the backward recomputes.
 
 import Foundation
 
@@ -10,6 +13,7 @@ extension ReformerModel {
     /// every layer's inputs instead of reconstructing them — the ordinary-backprop twin the tests
     /// compare the reversible path with (its memory grows with depth; the default's does not).
     /// When the loss is not finite, `gradients` are left untouched and the result reports the loss.
+    /// `request.dropout` turns on the config's dropout (training mode) with that step's masks.
     public func lossAndGradients(
         _ request: ForwardRequest, gradients G: ParameterSet, storeActivations: Bool = false, probe: ProbeCapture? = nil
     ) throws(ReformerError) -> ForwardResult {
@@ -32,16 +36,20 @@ extension ReformerModel {
         try checkMemory(request, length: T, training: true)
         let H = c.hiddenSize, V = c.vocabSize, rows = B * T
         let P = parameters
+        if request.dropout != nil { try c.checkDropout(file: configSource) }
 
         // Forward, keeping only what the backward needs.
         let ctx = LayerContext(model: self, request: request, length: T, training: true)
+        let embeddingDrop = ctx.embeddingDropout
+        let finalDrop = ctx.dropout?.mask(.finalNorm)
         if let probe {
             ctx.probe = probe
             ctx.beginProbe(probe)
         }
         let x1 = FloatBuffer(count: rows * H, category: .activations)
         let x2 = FloatBuffer(count: rows * H, category: .activations)
-        Embedding.forward(parameters: P, config: c, ids: ctx.ids.pointer, rows: rows, length: T, output: x1.pointer)
+        Embedding.forward(parameters: P, config: c, ids: ctx.ids.pointer, rows: rows, length: T, output: x1.pointer,
+                          dropout: embeddingDrop)
         x2.pointer.update(from: x1.pointer, count: rows * H)
         var stored: [(FloatBuffer, FloatBuffer)] = []
         var traces: [LSHLayerTrace] = []
@@ -66,7 +74,8 @@ extension ReformerModel {
         let z = FloatBuffer(count: piece * 2 * H, category: .activations)
         let zMean = FloatBuffer(count: piece, category: .activations), zRstd = FloatBuffer(count: piece, category: .activations)
         let logits = FloatBuffer(count: B * T0 * V, category: .activations)
-        /// LayerNorm of rows [start, start + n) of batch row b into `z` (statistics kept).
+        /// LayerNorm of rows [start, start + n) of batch row b into `z` (statistics kept), then the
+        /// final dropout (mask index (b·T + t)·2H + j).
         func normalizeBlock(b: Int, start: Int, n: Int) {
             for i in 0..<n {
                 let r = b * T + start + i
@@ -77,6 +86,7 @@ extension ReformerModel {
                 input: concat.pointer, output: z.pointer, rows: n, width: 2 * H,
                 weight: P.pointer(P.layout.finalNormWeight), bias: P.pointer(P.layout.finalNormBias), eps: c.layerNormEps,
                 mean: zMean.pointer, rstd: zRstd.pointer)
+            finalDrop?.apply(z.pointer, count: n * 2 * H, first: (b * T + start) * 2 * H)
         }
         for b in 0..<B {
             for start in stride(from: 0, to: T0, by: piece) {
@@ -117,6 +127,7 @@ extension ReformerModel {
                 BLAS.gemm(.transposed, .none, m: V, n: 2 * H, k: n, a: dLogits.pointer, lda: V, b: z.pointer, ldb: 2 * H,
                           beta: 1, c: G.pointer(P.layout.lmWeight), ldc: 2 * H)
                 addColumnSums(dLogits.pointer, rows: n, width: V, into: G.pointer(P.layout.lmBias))
+                finalDrop?.apply(dZ.pointer, count: n * 2 * H, first: (b * T + start) * 2 * H)
                 dConcat.pointer.update(repeating: 0, count: n * 2 * H)
                 LayerNorm.backward(
                     input: concat.pointer, dOutput: dZ.pointer, dInput: dConcat.pointer, rows: n, width: 2 * H,
@@ -138,7 +149,8 @@ extension ReformerModel {
 
         // Both streams started as E.
         for e in 0..<(rows * H) { dx1.pointer[e] += dx2.pointer[e] }
-        Embedding.backward(parameters: P, gradients: G, config: c, ids: ctx.ids.pointer, rows: rows, length: T, dOutput: dx1.pointer)
+        Embedding.backward(parameters: P, gradients: G, config: c, ids: ctx.ids.pointer, rows: rows, length: T, dOutput: dx1.pointer,
+                           dropout: embeddingDrop)
 
         return ForwardResult(
             paddedLength: T, logits: logits.toArray(), loss: loss, countedTargets: counted, hidden: [], lshLayers: traces)

@@ -1,6 +1,8 @@
 // ReversibleBlocks: the two halves of a reversible layer (REFORMER_SPEC §6) over planned buffers:
 //   Y1 = X1 + F(X2),  F = W_o · SelfAttn(LN_a(·))      Y2 = X2 + G(Y1),  G = FF(LN_f(·))
 // and their inverse X2 = Y2 − G(Y1), X1 = Y1 − F(X2) (F with the forward's buckets, not re-hashed).
+// In a training step with dropout, F and G drop with the step's masks (Dropout.swift), and every
+// recomputation of a layer computes the same masks again.
 
 /// Buffers and inputs of one forward at (batch, padded length); reused by every layer.
 final class LayerContext {
@@ -20,6 +22,10 @@ final class LayerContext {
     var probe: ProbeCapture?
     /// Backward-only buffers (nil for inference).
     let train: TrainingBuffers?
+    /// This step's dropout masks (training with a non-zero probability only; nil = drop nothing).
+    let dropout: DropoutPlan?
+    /// [rows, H]: a block's output before it is dropped (allocated only with hidden dropout).
+    let undropped: FloatBuffer
 
     init(model: ReformerModel, request: ForwardRequest, length T: Int, training: Bool = false) {
         let c = model.config
@@ -53,6 +59,27 @@ final class LayerContext {
         ffHidden = FloatBuffer(count: ffRows * c.feedForwardSize, category: .activations)
         workspace = AttentionWorkspace(model: model, batch: B, length: T, fullAttention: request.fullAttention, backward: training)
         train = training ? TrainingBuffers(config: c, rows: rows, ffRows: ffRows) : nil
+        let plan = training ? request.dropout.flatMap { DropoutPlan(config: c, seed: $0) } : nil
+        dropout = plan
+        undropped = FloatBuffer(count: (plan?.hidden ?? 0) > 0 ? B * T * H : 0, category: .activations)
+    }
+
+    /// Layer i's attention-weight mask (nil without dropout).
+    func weightDropout(layer i: Int) -> DropoutMask? {
+        dropout?.attentionWeights(layer: i, kind: model.config.attentionLayers[i])
+    }
+
+    /// Layer i's feed-forward masks (nil without hidden dropout).
+    func feedForwardDropout(layer i: Int) -> FeedForward.Dropout? {
+        guard let d = dropout, d.hidden > 0 else { return nil }
+        return FeedForward.Dropout(
+            hidden: d.mask(.feedForwardHidden, layer: i), output: d.mask(.feedForwardOutput, layer: i), scratch: undropped.pointer)
+    }
+
+    /// The embeddings' masks (nil without hidden dropout).
+    var embeddingDropout: Embedding.Dropout? {
+        guard let d = dropout, d.hidden > 0 else { return nil }
+        return Embedding.Dropout(word: d.mask(.wordEmbedding), position: d.mask(.positionEmbedding))
     }
 
     /// into += scale · F_i(input). An LSH layer that hashes takes `rotations` (else the model's seed
@@ -70,7 +97,8 @@ final class LayerContext {
             BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.query), outFeatures: A, bias: nil, output: projA.pointer)
             BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.key), outFeatures: A, bias: nil, output: projB.pointer)
             BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.value), outFeatures: A, bias: nil, output: projV.pointer)
-            workspace.local(query: projA, key: projB, value: projV, keyValid: maskPresent ? keyValid : nil, out: attended)
+            workspace.local(query: projA, key: projB, value: projV, keyValid: maskPresent ? keyValid : nil, out: attended,
+                            dropout: weightDropout(layer: i))
         } else {
             BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.queryKey), outFeatures: A, bias: nil, output: projA.pointer)
             BLAS.linear(input: normed.pointer, rows: rows, inFeatures: H, weight: P.pointer(s.value), outFeatures: A, bias: nil, output: projV.pointer)
@@ -81,9 +109,17 @@ final class LayerContext {
             }
             try workspace.lsh(
                 layer: i, qk: projA, value: projV, keyValid: maskPresent ? keyValid : nil,
-                padBucket: paddingBucket, hashing: hashing, out: attended)
+                padBucket: paddingBucket, hashing: hashing, out: attended, dropout: weightDropout(layer: i))
         }
         if !replayBuckets, scale == 1, let probe, probe.layers.contains(i) { captureProbe(layer: i, into: probe) }
+        if let mask = dropout?.mask(.attentionOutput, layer: i) {
+            // into += scale · drop(attended · W_oᵀ)
+            BLAS.gemm(.none, .transposed, m: rows, n: H, k: A, a: attended.pointer, lda: A,
+                      b: P.pointer(s.output), ldb: A, c: undropped.pointer, ldc: H)
+            mask.apply(undropped.pointer, count: rows * H, first: 0)
+            for e in 0..<(rows * H) { into[e] += scale * undropped.pointer[e] }
+            return
+        }
         BLAS.gemm(.none, .transposed, m: rows, n: H, k: A, alpha: scale, a: attended.pointer, lda: A,
                   b: P.pointer(s.output), ldb: A, beta: 1, c: into, ldc: H)
     }
@@ -99,7 +135,8 @@ final class LayerContext {
             weight: P.pointer(s.ffNormWeight), bias: P.pointer(s.ffNormBias), eps: c.layerNormEps)
         FeedForward.forward(
             parameters: P, slots: s, config: c, input: normed.pointer, rows: rows,
-            hidden: ffHidden.pointer, hiddenRows: ffRows, accumulateInto: into, scale: scale)
+            hidden: ffHidden.pointer, hiddenRows: ffRows, accumulateInto: into, scale: scale,
+            dropout: feedForwardDropout(layer: i))
     }
 
     /// Forward of layer i in place: (x1, x2) ← (Y1, Y2).

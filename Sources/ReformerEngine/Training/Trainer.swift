@@ -1,6 +1,7 @@
 // Trainer: one training run — model, gradients, AdamW and the task's data — stepped one batch at a
 // time: zero → forward → loss → backward → clip → update. Evaluation uses its own generator, so
 // evaluating never changes what training does next; save/resume continue a run bit for bit.
+// Training steps honour the config's dropout with masks from (seed, step): only `step` drops.
 
 import Foundation
 
@@ -8,7 +9,7 @@ import Foundation
 public struct StepReport: Sendable {
     public var step: Int
     public var loss: Float
-    /// Copy: batch accuracy; text: batch bits per byte.
+    /// Copy: batch accuracy; text: batch bits per byte (per token for tokenizer tokens).
     public var metric: Float
     public var learningRate: Float
     public var gradientNorm: Float
@@ -21,7 +22,7 @@ public struct StepReport: Sendable {
 /// What one evaluation measured.
 public struct EvaluationReport: Sendable {
     public var loss: Float
-    /// Copy: accuracy; text: bits per byte.
+    /// Copy: accuracy; text: bits per byte (per token for tokenizer tokens).
     public var metric: Float
     public var hashes: Int
     public var sequences: Int
@@ -37,7 +38,13 @@ public enum TaskData: Sendable {
         if case .copy = self { return .copy }
         return .text
     }
-    public var metricName: String { kind == .copy ? "acc" : "bpb" }
+    /// "acc" (copy), "bpb" (text in byte-level tokens) or "bpt" (text in a tokenizer's tokens).
+    public var metricName: String {
+        switch self {
+        case .copy: return "acc"
+        case .text(let corpus, _, _): return corpus.metricName
+        }
+    }
 }
 
 public final class Trainer: @unchecked Sendable {
@@ -50,9 +57,12 @@ public final class Trainer: @unchecked Sendable {
     private var dataGenerator: SplitMix64
     /// The batch of the most recent step (the explorer traces it).
     public private(set) var lastBatch: ForwardRequest?
+    /// Files written beside the model in every save, by plain file name (a fine-tuned checkpoint's
+    /// tokenizer files, so the saved folder tokenizes text like the one it started from).
+    public var companionFiles: [String: [UInt8]] = [:]
 
     /// A fresh run: weights initialised from `settings.seed`.
-    public init(
+    public convenience init(
         config: ReformerConfig, settings: TrainingSettings, data: TaskData, preset: String,
         fullAttention: Bool, dataFile: String? = nil
     ) throws(ReformerError) {
@@ -62,7 +72,31 @@ public final class Trainer: @unchecked Sendable {
         if fullAttention { c.lshChunkLength = max(c.lshChunkLength, length) }   // HF's short path = full attention
         try Trainer.checkTrainable(c, length: length)
         try Trainer.checkMemory(c, batch: settings.batchSize, length: length, parameterCopies: 4)
-        model = try ReformerModel.initialized(config: c, seed: settings.seed)
+        let model = try ReformerModel.initialized(config: c, seed: settings.seed)
+        try self.init(starting: model, settings: settings, data: data, preset: preset, fullAttention: fullAttention,
+                      hashingChunkLength: hashingChunk, dataFile: dataFile, fineTunedFrom: nil)
+    }
+
+    /// Fine-tuning: a new run (step 0, fresh optimizer moments) starting from the weights and
+    /// architecture of `model`, loaded from the checkpoint folder `source`. Its windows may be
+    /// shorter than the axial position grid (HF's trainer insists on exactly n₁·n₂ tokens; a real
+    /// checkpoint's grid, e.g. 512×1024, is far too long to fine-tune on).
+    public convenience init(
+        fineTuning model: ReformerModel, from source: String, settings: TrainingSettings, data: TaskData, preset: String,
+        dataFile: String? = nil
+    ) throws(ReformerError) {
+        try Trainer.checkTrainable(model.config, length: Trainer.sequenceLength(data), exactAxialShape: false, file: model.configSource)
+        try Trainer.checkMemory(model.config, batch: settings.batchSize, length: Trainer.sequenceLength(data), parameterCopies: 3,
+                                configFile: model.configSource)
+        try self.init(starting: model, settings: settings, data: data, preset: preset, fullAttention: false,
+                      hashingChunkLength: model.config.lshChunkLength, dataFile: dataFile, fineTunedFrom: source)
+    }
+
+    private init(
+        starting model: ReformerModel, settings: TrainingSettings, data: TaskData, preset: String, fullAttention: Bool,
+        hashingChunkLength hashingChunk: Int, dataFile: String?, fineTunedFrom source: String?
+    ) throws(ReformerError) {
+        self.model = model
         model.rotationGenerator = DataStream.rotations.generator(seed: settings.seed)
         gradients = ParameterSet(layout: model.parameters.layout, category: .gradients)
         optimizer = try AdamW(layout: model.parameters.layout, settings: try settings.adamW())
@@ -70,13 +104,14 @@ public final class Trainer: @unchecked Sendable {
         self.settings = settings
         dataGenerator = (data.kind == .copy ? DataStream.copyTraining : DataStream.textTraining).generator(seed: settings.seed)
         var bytes: Int? = nil
-        if case .text(let corpus, _, _) = data { bytes = corpus.bytes.count }
+        if case .text(let corpus, _, _) = data { bytes = corpus.byteCount }
         state = TrainerState(
             task: data.kind, preset: preset, totalSteps: settings.steps, seed: settings.seed,
             dataGenerator: TrainerState.hex(dataGenerator.state),
             rotationGenerator: TrainerState.hex(model.rotationGenerator.state),
             fullAttention: fullAttention, hashingChunkLength: hashingChunk, dataFile: dataFile, dataBytes: bytes,
             settings: settings.jsonValue())
+        state.fineTunedFrom = source
     }
 
     /// Continues the run saved in `directory` (config.json, model.safetensors, optimizer.safetensors,
@@ -90,11 +125,12 @@ public final class Trainer: @unchecked Sendable {
         guard saved.task == data.kind else {
             throw ReformerError(file: statePath, field: "task", "is \(saved.task.rawValue), but this run trains \(data.kind.rawValue)")
         }
-        if case .text(let corpus, _, _) = data, let bytes = saved.dataBytes, bytes != corpus.bytes.count {
-            throw ReformerError(file: corpus.name, "has \(corpus.bytes.count) bytes, but the checkpoint was trained on \(bytes) bytes (\(saved.dataFile ?? "?"))")
+        if case .text(let corpus, _, _) = data, let bytes = saved.dataBytes, bytes != corpus.byteCount {
+            throw ReformerError(file: corpus.name, "has \(corpus.byteCount) bytes, but the checkpoint was trained on \(bytes) bytes (\(saved.dataFile ?? "?"))")
         }
         model = try HFCheckpoint.load(directory: directory)
-        try Trainer.checkTrainable(model.config, length: Trainer.sequenceLength(data))
+        try Trainer.checkTrainable(model.config, length: Trainer.sequenceLength(data), exactAxialShape: saved.fineTunedFrom == nil,
+                                   file: model.configSource)
         try Trainer.checkMemory(model.config, batch: settings.batchSize, length: Trainer.sequenceLength(data), parameterCopies: 3,
                                 configFile: directory + "/config.json")
         model.rotationGenerator = try TrainerState.generator(saved.rotationGenerator, field: "rotationGenerator", file: statePath)
@@ -120,21 +156,24 @@ public final class Trainer: @unchecked Sendable {
         }
     }
 
-    /// Training runs at exactly the model's chunk grid and axial shape (HF's training rules, §13.3).
-    static func checkTrainable(_ c: ReformerConfig, length: Int) throws(ReformerError) {
+    /// Training runs at exactly the model's chunk grid and axial shape (HF's training rules, §13.3);
+    /// fine-tuning (`exactAxialShape` false) only needs the axial grid to cover the windows.
+    static func checkTrainable(_ c: ReformerConfig, length: Int, exactAxialShape: Bool = true, file: String = "config") throws(ReformerError) {
         if length > c.maxPositionEmbeddings {
-            throw ReformerError(file: "config", field: "max_position_embeddings", "is \(c.maxPositionEmbeddings), but training windows have \(length) tokens")
+            throw ReformerError(file: file, field: "max_position_embeddings", "is \(c.maxPositionEmbeddings), but training windows have \(length) tokens")
         }
         if length > c.shortLengthBound && length % c.paddingMultiple != 0 {
-            throw ReformerError(file: "config", field: "lsh_attn_chunk_length",
+            throw ReformerError(file: file, field: "lsh_attn_chunk_length",
                                 "chunk lengths need a length multiple of \(c.paddingMultiple), but training windows have \(length) tokens")
         }
-        if c.axialPositionEmbeddings && c.axialShape[0] * c.axialShape[1] != length {
-            throw ReformerError(file: "config", field: "axial_pos_shape",
-                                "\(c.axialShape) covers \(c.axialShape[0] * c.axialShape[1]) positions; training needs exactly \(length)")
+        let grid = c.axialShape.reduce(1, *)
+        if c.axialPositionEmbeddings && (exactAxialShape ? grid != length : grid < length) {
+            throw ReformerError(file: file, field: "axial_pos_shape",
+                                "\(c.axialShape) covers \(grid) positions; training needs \(exactAxialShape ? "exactly" : "at least") \(length)")
         }
+        try c.checkDropout(file: file)
         if !c.causalLoss {
-            throw ReformerError(file: "config", field: "architectures", "is \(c.architecture); training supports the causal LM (ReformerModelWithLMHead)")
+            throw ReformerError(file: file, field: "architectures", "is \(c.architecture); training supports the causal LM (ReformerModelWithLMHead)")
         }
     }
 
@@ -165,11 +204,13 @@ public final class Trainer: @unchecked Sendable {
         let started = Date()
         let ledger = MemoryLedger.current
         ledger.resetPeaks()
-        let request: ForwardRequest
+        var request: ForwardRequest
         switch data {
         case .copy(let task, _): request = task.sample(batch: settings.batchSize, rng: &dataGenerator)
         case .text(let corpus, let length, _): request = try corpus.trainingBatch(batch: settings.batchSize, length: length, rng: &dataGenerator)
         }
+        // The step's dropout masks depend on the run's seed and this step's number only.
+        if model.config.hasDropout { request.dropout = DropoutSeed(seed: state.seed, step: state.step + 1) }
         gradients.zero()
         lastBatch = request
         let result = try model.lossAndGradients(request, gradients: gradients, probe: probe)
@@ -269,9 +310,15 @@ public final class Trainer: @unchecked Sendable {
 
     /// Writes the run to `directory` atomically: an HF model folder plus optimizer and trainer state.
     public func save(to directory: String) throws(ReformerError) {
-        let model = self.model, optimizer = self.optimizer, state = self.state
+        let model = self.model, optimizer = self.optimizer, state = self.state, companions = companionFiles
         try CheckpointFolder.replace(directory) { (staging: String) throws(ReformerError) in
             try HFCheckpoint.save(model, directory: staging, metadata: ["step": "\(state.step)"])
+            for (name, bytes) in companions.sorted(by: { $0.key < $1.key }) {
+                guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+                    throw ReformerError(file: directory, "companion file name \"\(name)\" is not a plain file name")
+                }
+                try AtomicFile.write(bytes, to: staging + "/" + name)
+            }
             try optimizer.save(to: staging + "/optimizer.safetensors")
             try AtomicFile.write(state.encoded(), to: staging + "/trainer_state.json")
         }

@@ -8,7 +8,7 @@ import Foundation
 public struct TrainingPoint: Codable, Sendable, Equatable {
     public var step: Int
     public var loss: Float
-    /// Copy: accuracy of the training batch; text: bits per byte of the training batch.
+    /// Copy: accuracy of the training batch; text: bits per byte (or token) of the training batch.
     public var metric: Float
 }
 
@@ -16,7 +16,7 @@ public struct TrainingPoint: Codable, Sendable, Equatable {
 public struct EvaluationPoint: Codable, Sendable, Equatable {
     public var step: Int
     public var loss: Float
-    /// Copy: accuracy; text: bits per byte.
+    /// Copy: accuracy; text: bits per byte (or token).
     public var metric: Float
     /// Hash rounds used (0 = full attention).
     public var hashes: Int
@@ -38,6 +38,8 @@ public struct TrainerState: Codable, Sendable, Equatable {
     public var hashingChunkLength: Int
     public var dataFile: String?
     public var dataBytes: Int?
+    /// The checkpoint folder a fine-tuning run (`train --from`) started from; nil for a fresh run.
+    public var fineTunedFrom: String? = nil
     public var settings: JSONValue
     public var elapsedSeconds = 0.0
     public var tokensSeen = 0
