@@ -2,6 +2,8 @@
 // The pieces it returns concatenate to exactly `Tokenizer.decode` of the same ids (one exception:
 // a SentencePiece denormalizer, rare, is applied to each piece's text rather than the whole). Bytes
 // are held back until their UTF-8 character is complete; an id outside the vocabulary shows as U+FFFD.
+// The text is what the ids spell, control characters included: making it safe for a terminal is the
+// caller's business (sample's StreamPrinter shows them as U+FFFD).
 
 /// Incremental decoding for one sequence.
 ///
