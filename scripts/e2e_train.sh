@@ -273,7 +273,7 @@ printf 'x' >one.txt
 expect_error "eval --data: one token" "at least 2" "$BIN" eval --model text --data one.txt
 expect_error "eval --length beyond the model's positions" "max_position_embeddings 256" "$BIN" eval --model text --data short.txt --length 257
 expect_error "train --from into its own folder" "is the --from folder" "$BIN" train --from text --task text --data "$REPO/assets/text/commonplace.txt" --checkpoint text/
-expect_error "train --from a model whose vocabulary is not bytes" "expected 256 (bytes) or 258 (bytes + 2)" \
+expect_error "train --from a model without a text tokenizer" "no text tokenizer for vocabulary 128" \
     "$BIN" train --from learn --task text --data "$REPO/assets/text/commonplace.txt" --checkpoint t5
 expect_error "train --from a missing folder" "no-such-model" "$BIN" train --from no-such-model --task text --data "$REPO/assets/text/commonplace.txt" --checkpoint t6
 expect_error "resume with another --from" "was fine-tuned from ftbase" "$BIN" train --from text --task text --checkpoint ftA --resume
