@@ -95,6 +95,23 @@ else
     fail "text training"; cat text.log
 fi
 
+# --- 3a. a SentencePiece text run: --tokenizer encodes the file once, spiece.model kept in the folder
+sed 's/"vocab_size": 256/"vocab_size": 400/' text-config.json >spm-config.json
+SPM_MODEL="$REPO/Tests/ReformerEngineTests/Fixtures/spm/bpe-nfkc.model"
+if "$BIN" train --task text --config spm-config.json --tokenizer "$SPM_MODEL" --data "$REPO/assets/text/commonplace.txt" \
+    --steps 110 --checkpoint spmrun --log-every 10 >spm.log 2>&1 && cmp -s "$SPM_MODEL" spmrun/spiece.model \
+    && grep -qE "^step 110/110 .* bpt " spm.log; then
+    pass "text run with a SentencePiece tokenizer: bits per token logged, spiece.model saved beside the weights"
+else
+    fail "SentencePiece text run"; cat spm.log
+fi
+if "$BIN" eval --model spmrun --data "$REPO/assets/text/commonplace.txt" --length 256 >spmeval.log 2>&1 && grep -qE '^bits_per_token [0-9.]+$' spmeval.log \
+    && "$BIN" sample --model spmrun --prompt "The " --tokens 8 --seed 1 >spmsample.log 2>&1 && [ -s spmsample.log ]; then
+    pass "the SentencePiece run's folder tokenizes by itself: eval --data ($(grep bits_per_token spmeval.log)), sample"
+else
+    fail "SentencePiece run folder"; cat spmeval.log spmsample.log
+fi
+
 # --- 3b. fine-tuning with dropout: train --from, SIGTERM + --resume = uninterrupted ----------------
 # A preset whose schedule suits a few dozen steps, with every dropout probability 0.1 in its config: the
 # base model trains on it, and fine-tuning takes the base's config (dropout included) from its folder.
