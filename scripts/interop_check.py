@@ -82,7 +82,9 @@ class Report:
 def run(cmd, what, env=None, timeout=900):
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, cwd=REPO)
     if done.returncode != 0:
-        tail = [l for l in (done.stderr + done.stdout).strip().splitlines() if l.strip()][-3:]
+        # stderr's last lines carry the error; stdout's last lines only say how far it got.
+        tail = [l for l in done.stdout.strip().splitlines() if l.strip()][-2:] + \
+            [l for l in done.stderr.strip().splitlines() if l.strip()][-4:]
         raise Failed(f"{what} exited {done.returncode}: {' | '.join(tail)}")
     return done
 
@@ -285,8 +287,11 @@ def main():
     ours = os.path.abspath(args.ours)
     bin_dir = os.path.dirname(sys.executable)
     torchrun = [os.path.join(bin_dir, "torchrun"), "--standalone", "--nproc_per_node", "2"]
-    accelerate = [os.path.join(bin_dir, "accelerate"), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-                  "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port())]
+    # The rendezvous port is picked right before each launch (a port found free at start-up may be
+    # taken by then on a busy machine).
+    def accelerate():
+        return [os.path.join(bin_dir, "accelerate"), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+                "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port())]
     if args.keep:
         work = os.path.abspath(args.keep)
         shutil.rmtree(work, ignore_errors=True)
@@ -372,7 +377,7 @@ def main():
         return compare_runs(origin, single["out"], out, args.steps, first=middle + 1)
 
     r.run("equal update: 1 process vs torchrun --nproc_per_node 2", lambda: equal_update("hf-torchrun", torchrun, "tensorboard"))
-    r.run("equal update: 1 process vs accelerate launch --num_processes 2", lambda: equal_update("hf-accelerate", accelerate, "none"))
+    r.run("equal update: 1 process vs accelerate launch --num_processes 2", lambda: equal_update("hf-accelerate", accelerate(), "none"))
     r.run("resume: the 1-process run's checkpoint continued by torchrun (2 processes)", resumed)
 
     def events():

@@ -170,9 +170,6 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         }
         let fraction = text.validationFraction
         if !(fraction >= 0 && fraction < 1) { throw fail("text.validation_fraction", "is \(fraction), expected a number in [0, 1)") }
-        if schedule == .cosine && steps <= warmupSteps {
-            throw fail("steps", "is \(steps), expected more than warmup_steps (\(warmupSteps)) with the cosine schedule")
-        }
     }
 
     /// train.json as written by `jsonValue().serialized()`; `decode` reads it back unchanged.

@@ -44,7 +44,7 @@ public enum LearningRate {
             return settings.learningRate
         case .cosine:
             let floor = Double(settings.minLearningRate)
-            // Also covers totalSteps ≤ warmupSteps (refused by validate()), so no division by zero.
+            // A run no longer than its warmup never leaves the ramp (step < W above), so T > W here.
             guard step < settings.totalSteps else { return settings.minLearningRate }
             let progress = Double(step - warmup) / Double(settings.totalSteps - warmup)
             return Float(floor + (peak - floor) * 0.5 * (1 + cos(Double.pi * progress)))
