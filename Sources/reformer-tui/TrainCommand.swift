@@ -112,6 +112,8 @@ struct TrainCommand: ParsableCommand {
             trainer = try Trainer(config: modelConfig, settings: settings, data: taskData, preset: chosen.name,
                                   fullAttention: fullAttention, dataFile: dataFile)
         }
+        // Live metrics for TensorBoard and `reformer-tui watch`, beside the checkpoint folder.
+        trainer.eventLog = try TrainingEventLog(checkpointDirectory: directory, trainer: trainer)
         if !headless && TerminalSession.canUseTerminal {
             return try dashboard(trainer: trainer, directory: directory)
         }
@@ -142,6 +144,7 @@ struct TrainCommand: ParsableCommand {
                 let tps = intervalSeconds > 0 ? Double(intervalTokens) / intervalSeconds : 0
                 say(String(format: "step %d/%d loss %.4f %@ %.3f tok/s %.0f mem %.1fMiB",
                            r.step, trainer.state.totalSteps, r.loss, metric, r.metric, tps, Double(r.peakBytes) / 1_048_576))
+                trainer.eventLog?.flush()
                 lastLog = Date()
                 intervalTokens = 0
                 intervalSeconds = 0
@@ -158,6 +161,7 @@ struct TrainCommand: ParsableCommand {
         let e = try trainer.evaluate()
         try trainer.save(to: directory)
         let s = trainer.state
+        if let failure = trainer.eventLog?.failure { FileHandle.standardError.write(Data("warning: TensorBoard events: \(failure)\n".utf8)) }
         say(String(format: "eval step %d loss %.4f %@ %.4f (%@)", s.step, e.loss, metric, e.metric, hashLabel(e.hashes)))
         say(String(format: "done: %d steps, %.1f min of training, %d tokens; final %@ %.4f, loss %.4f; checkpoint %@",
                    s.step, s.elapsedSeconds / 60, s.tokensSeen, metric == "acc" ? "accuracy" : "bits/byte", e.metric, e.loss, directory))

@@ -141,6 +141,7 @@ public final class TrainingSession: @unchecked Sendable {
         tokensPerSecond = tokensPerSecond == 0 ? tps : 0.9 * tokensPerSecond + 0.1 * tps
         let s = trainer.settings
         if r.step == 1 || r.step % 50 == 0 || trainer.isFinished {
+            trainer.eventLog?.flush()
             log(String(format: "step %d/%d loss %.4f %@ %.3f tok/s %.0f mem %.1fMiB", r.step, trainer.state.totalSteps,
                        r.loss, trainer.data.metricName, r.metric, tokensPerSecond, Double(r.peakBytes) / 1_048_576))
         }
