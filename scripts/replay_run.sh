@@ -15,11 +15,13 @@ mkdir -p "$out"
 blob() { dd if="$blobs" bs=65536 skip="$1" count="$2" iflag=skip_bytes,count_bytes status=none; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
+# The pace in thousandths (integer arithmetic from here on: awk's %d stops at 2^31 on some systems).
+per_mille=$(awk -v k="$speed" 'BEGIN { printf "%d", k * 1000 }')
 start=$(now_ms)
 applied=0
 while IFS=$'\t' read -r ms op path a b c; do
-    if [ "$speed" != 0 ]; then
-        due=$(awk -v s="$start" -v m="$ms" -v k="$speed" 'BEGIN { printf "%d", s + m / k }')
+    if [ "$per_mille" -gt 0 ]; then
+        due=$(( start + ms * 1000 / per_mille ))
         wait=$(( due - $(now_ms) ))
         if [ "$wait" -gt 0 ]; then sleep "$(awk -v w="$wait" 'BEGIN { printf "%.3f", w / 1000 }')"; fi
     fi
