@@ -56,11 +56,15 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Log every N steps instead of every few seconds (0: time-based).")
     var logEvery = 0
 
+    @Option(name: .long, help: "Save a checkpoint every N steps (default: the preset's; 0: only at the end).")
+    var checkpointEvery: Int?
+
     func validate() throws {
         if hashes != nil && fullAttention { throw ValidationError("give --hashes or --full-attention, not both") }
         if let h = hashes, h < 1 { throw ValidationError("--hashes must be at least 1") }
         if let s = steps, s < 0 { throw ValidationError("--steps must not be negative") }
         if logEvery < 0 { throw ValidationError("--log-every must not be negative") }
+        if let n = checkpointEvery, n < 0 { throw ValidationError("--checkpoint-every must not be negative") }
         if resume && (hashes != nil || fullAttention || config != nil) {
             throw ValidationError("--resume continues the saved model; --hashes, --full-attention and --config cannot change it")
         }
@@ -78,6 +82,7 @@ struct TrainCommand: ParsableCommand {
         let chosen = try TaskSetup.preset(task: task, named: preset)
         var settings = chosen.training
         if let steps { settings.steps = steps }
+        if let checkpointEvery { settings.checkpointEvery = checkpointEvery }
         if let seed { settings.seed = seed } else if freshSeed { settings.seed = UInt64(UInt32.random(in: 1...UInt32.max)) }
         var modelConfig = chosen.config
         if let config {
@@ -96,6 +101,7 @@ struct TrainCommand: ParsableCommand {
             let saved = try TrainerState.load(path: directory + "/trainer_state.json")
             settings = try TrainingSettings.decode(saved.settings.serialized(), file: directory + "/trainer_state.json (settings)")
             if let steps { settings.steps = steps }
+            if let checkpointEvery { settings.checkpointEvery = checkpointEvery }
             if data == nil, let file = saved.dataFile { dataFile = file }
             if let seed, seed != saved.seed {
                 throw ReformerError(file: "--seed", "is \(seed), but the run in \(directory) was started with seed \(saved.seed)")

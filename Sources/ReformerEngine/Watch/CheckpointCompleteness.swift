@@ -74,14 +74,20 @@ public enum CheckpointCompleteness {
         public var weightChecks: [String: String?]
         /// Shard names listed by model.safetensors.index.json (nil: no index, or it does not parse).
         public var shardNames: [String]?
+        /// The folder's own modification time (an entry added or removed), seconds since 1970.
+        public var folderModified: Double?
         public init(name: String, entries: [Entry], trainerState: TrainerStateFact = .absent,
-                    weightChecks: [String: String?] = [:], shardNames: [String]? = nil) {
+                    weightChecks: [String: String?] = [:], shardNames: [String]? = nil, folderModified: Double? = nil) {
             self.name = name
             self.entries = entries
             self.trainerState = trainerState
             self.weightChecks = weightChecks
             self.shardNames = shardNames
+            self.folderModified = folderModified
         }
+
+        /// When anything in the folder last changed.
+        public var lastChange: Double? { (entries.map(\.modified) + [folderModified].compactMap { $0 }).max() }
     }
 
     public static let safetensorsName = "model.safetensors"
@@ -125,7 +131,7 @@ public enum CheckpointCompleteness {
                 step = s
             }
         }
-        if let newest = f.entries.map(\.modified).max(), now - newest < quietSeconds {
+        if let newest = f.lastChange, now - newest < quietSeconds {
             return .incomplete("\(f.name) changed \(String(format: "%.1f", max(0, now - newest))) s ago")
         }
         let names = Set(f.entries.filter { !$0.isDirectory }.map(\.name))
@@ -183,6 +189,7 @@ public enum CheckpointCompleteness {
             entries.append(Entry(name: n, size: size, modified: modified, isDirectory: (a[.type] as? FileAttributeType) == .typeDirectory))
         }
         var f = Facts(name: name, entries: entries)
+        f.folderModified = ((try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date)?.timeIntervalSince1970
         let present = Set(entries.map(\.name))
         if kind != .modelFolder && present.contains("trainer_state.json") {
             f.trainerState = trainerStateStep(path + "/trainer_state.json", kind: kind)

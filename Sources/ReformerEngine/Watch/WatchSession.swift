@@ -77,8 +77,11 @@ public final class WatchSession: @unchecked Sendable {
     private var progress: TrainerProgress?
     private var progressKey: String?
     private var progressModified: Double?
-    private var newestComplete: (name: String, modified: Double)?
+    /// The newest complete checkpoint seen: its name on screen, folder and newest file's time.
+    private var newestComplete: (name: String, path: String, modified: Double)?
+    /// The newest checkpoint being written (normal), or why it stays unreadable (trouble).
     private var writing: String?
+    private var stuck: String?
     private var trouble: (text: String, at: Double)?
     /// A load is queued or running on the model worker (set by the poller, cleared by the worker).
     private let loadInFlight = Atomic<Bool>(false)
@@ -245,29 +248,33 @@ public final class WatchSession: @unchecked Sendable {
         let completenessKind: CheckpointCompleteness.Kind = kind == .hfOutput ? .hfCheckpoint : kind == .ownRun ? .ownRun : .modelFolder
         let state = panels.withLock { $0 }
         writing = nil
-        var first = true
-        newestComplete = nil
+        stuck = nil
+        // The last complete one stays the newest while a newer save is under way (ours rewrite one folder).
+        if let n = newestComplete, !FileManager.default.fileExists(atPath: n.path) { newestComplete = nil }
+        var first = true, foundComplete = false
         for candidate in folder.checkpoints(kind) {
             defer { first = false }
             if let shownStep = state.shownStep, let step = candidate.step, step < shownStep { break }
             guard let facts = CheckpointCompleteness.facts(ofFolder: candidate.path, name: candidate.name, kind: completenessKind) else { continue }
-            let modified = facts.entries.map(\.modified).max() ?? 0
+            let modified = facts.lastChange ?? now
             switch CheckpointCompleteness.verdict(facts, kind: completenessKind, now: now, quietSeconds: options.quietSeconds) {
             case .incomplete(let why):
                 if first {
                     // Still being written is normal; a quiet folder that stays incomplete is trouble.
-                    if now - modified >= options.quietSeconds + 2 { report("\(why); showing \(state.shown ?? "no checkpoint yet")") } else { writing = why }
+                    if now - modified >= options.quietSeconds + 2 { stuck = "\(why); showing \(state.shown ?? "no checkpoint yet")" } else { writing = why }
                 }
-                continue
             case .unusable(let why):
-                if first { report("\(why); showing \(state.shown ?? "no checkpoint yet")") }
-                continue
+                if first { stuck = "\(why); showing \(state.shown ?? "no checkpoint yet")" }
             case .complete(let step, let weights):
-                if newestComplete == nil { newestComplete = (candidate.name, modified) }
+                // Our folder keeps its name from save to save: the step tells them apart on screen.
+                var named = candidate
+                if kind == .ownRun, let step { named.name = "\(candidate.name) (step \(step))" }
+                if !foundComplete { newestComplete = (named.name, candidate.path, modified) }
+                foundComplete = true
                 let signature = facts.entries.sorted { $0.name < $1.name }.map { "\($0.name):\($0.size):\($0.modified)" }.joined(separator: "|")
-                if state.shown == candidate.name && state.shownSignature == signature { return }
-                if state.failed[candidate.name] == signature { continue }   // tried as it is: an older one
-                queueLoad(candidate, weights: weights, step: step ?? candidate.step, signature: signature, kind: kind)
+                if state.shown == named.name && state.shownSignature == signature { return }
+                if state.failed[named.name] == signature { continue }   // tried as it is: an older one
+                queueLoad(named, weights: weights, step: step ?? candidate.step, signature: signature, kind: kind)
                 return
             }
         }
@@ -306,7 +313,9 @@ public final class WatchSession: @unchecked Sendable {
                 }
             } catch {
                 let gone = !FileManager.default.fileExists(atPath: c.path)
-                let why = gone ? "\(c.name) vanished while being read (rotated away)" : "\(error)"
+                // Paths inside the watched folder are shown relative to it: the line has to fit.
+                let why = gone ? "\(c.name) vanished while being read (rotated away)"
+                    : "\(error)".replacingOccurrences(of: folder.path + "/", with: "")
                 panels.withLock {
                     $0.failed[c.name] = signature
                     $0.failure = "\(why); showing \($0.shown ?? "no checkpoint yet")"
@@ -379,8 +388,10 @@ public final class WatchSession: @unchecked Sendable {
                 s.runState = .running
             }
         }
-        // Event-file trouble stays a minute; a failed load until a later one succeeds.
-        if let failure = p.failure {
+        // A failed load until a later one succeeds; a stuck checkpoint while it is; event-file trouble a minute.
+        if let stuck {
+            w.trouble = stuck   // the newest checkpoint: newer than any that failed to load
+        } else if let failure = p.failure {
             w.trouble = failure
         } else if let t = trouble, now - t.at < 60 {
             w.trouble = t.text
