@@ -50,6 +50,7 @@ enum WatchFixtures {
         w.waitingFor = "no such folder yet"
         s.watch = w
         s.message = "waiting for out: no such folder yet"
+        s.metricName = ""
         return s
     }
 }
