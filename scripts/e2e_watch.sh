@@ -8,7 +8,8 @@
 # break it.
 #   1 hf-single   (Fixtures/watch/hf-single: one process)
 #   2 hf-torchrun (Fixtures/watch/hf-torchrun: torchrun --nproc_per_node 2, gloo)
-#     each: "waiting: no such folder yet"; the status line's `step N/30` advances; the curves are drawn
+#     each: "waiting: no such folder yet"; the status line's `step N/30` advances, each time within 2 s
+#     of the event file growing; the curves are drawn
 #     (train loss legend with a value, braille dots); the buckets panel names a checkpoint and an LSH
 #     layer; the run ends `finished` with checkpoint-30 shown and "FINISHED — press q to quit";
 #     q → exit 0, terminal restored. hf-single also: no training keys in the hint bar, `?` (latency
@@ -94,13 +95,41 @@ key_latency() {
     LATENCY=$(( $(now_ms) - t0 ))
 }
 
-# follow_run NAME TOTAL CHECKPOINT_RE LAST_CHECKPOINT: the checks every run gets while it is written.
+# step_latency NAME EVENTS_DIR: three times, from the moment the run's event file grows (a new log) to
+# the status line's step changing; at most 2 s each (a log that adds no step, an evaluation's, only
+# makes the measured time longer).
+step_latency() {
+    local name=$1 events=$2 file size s0 t0 ms deadline times="" worst=0 measured=0
+    file=$(find "$events" -name 'events.out.tfevents.*' 2>/dev/null | sort | tail -1)
+    [ -n "$file" ] || { fail "$name: no event file under $events"; return 1; }
+    while [ "$measured" -lt 3 ]; do
+        s0=$(step_now); size=$(stat -c %s "$file")
+        deadline=$(( $(now_ms) + 60000 ))
+        until [ "$(stat -c %s "$file")" -gt "$size" ] || [ "$(now_ms)" -ge "$deadline" ]; do sleep 0.01; done
+        t0=$(now_ms)
+        # The two-read counter (step_now): a capture taken mid-redraw is never read as a step.
+        until [ "$(step_now)" -gt "$s0" ] 2>/dev/null || ! alive || [ "$(now_ms)" -ge "$deadline" ]; do sleep 0.02; done
+        [ "$(now_ms)" -ge "$deadline" ] && break
+        ms=$(( $(now_ms) - t0 ))
+        times="$times $ms"
+        [ "$ms" -gt "$worst" ] && worst=$ms
+        measured=$((measured + 1))
+    done
+    if [ "$measured" = 3 ] && [ "$worst" -le 2000 ]; then
+        pass "$name: the step on screen follows a new log within 2 s (ms:$times)"
+    else
+        fail "$name: the step on screen did not follow new logs within 2 s (ms:$times; ${WAIT_MISSING:-})"; show
+    fi
+}
+
+# follow_run NAME TOTAL CHECKPOINT_RE LAST_CHECKPOINT EVENTS_DIR: the checks every run gets while it is written.
 follow_run() {
-    local name=$1 total=$2 checkpoint=$3 last=$4 a
+    local name=$1 total=$2 checkpoint=$3 last=$4 events=$5 a
     STATUS="step [0-9]+/$total"
     expect "$name" "the step appears on the status line" 240 "WATCH .*$STATUS" || return 1
     a=$(step_now)
     if watch_step_above 120 "$a"; then pass "$name: the step advances (step $a → $(step_now)/$total)"; else fail "$name: the step stayed at $a"; show; return 1; fi
+    step_latency "$name" "$events"
     expect "$name" "curves drawn (train loss with a value, braille dots)" 120 'train loss [0-9.]+' "$BRAILLE" || return 1
     expect "$name" "the buckets panel names the checkpoint and an LSH layer" 180 "│$checkpoint · layer [0-9]+/[0-9]+ LSH · head" || return 1
     expect "$name" "finished: step $total/$total, '$last' shown, FINISHED" 240 \
@@ -124,7 +153,7 @@ hf_case() {
     writer=$!
     BACKGROUND_PIDS+=("$writer")
     echo "     $name: $how"
-    if follow_run "$name" 30 'checkpoint-[0-9]+' checkpoint-30; then
+    if follow_run "$name" 30 'checkpoint-[0-9]+' checkpoint-30 "$dir/runs"; then
         if wait "$writer"; then pass "$name: the run's writer exited 0"; else fail "$name: the run's writer failed"; tail -20 "$WORK/$name.run.log"; fi
         expect "$name" "still up and finished after the run ended" 10 'FINISHED — press q to quit' "│checkpoint-30 · layer"
         [ "$name" = hf-single ] && keys_case "$name"
@@ -181,7 +210,7 @@ if expect own "waits for a folder that does not exist yet" 60 'WATCH .*waiting: 
         --checkpoint "$RUN" --log-every 100 >"$WORK/own.train.log" 2>&1 &
     trainer=$!
     BACKGROUND_PIDS+=("$trainer")
-    if follow_run own 300 'run \(step [0-9]+\)' 'run \(step 300\)'; then
+    if follow_run own 300 'run \(step [0-9]+\)' 'run \(step 300\)' "$RUN.tb"; then
         if wait "$trainer"; then pass "own: train --headless exited 0"; else fail "own: train failed"; tail -5 "$WORK/own.train.log"; fi
         expect own "the accuracy curve from the run's own events" 10 'train acc [0-9.]+' 'loss · learning rate · grad norm · acc'
         [ -d "$RUN.tb" ] && ! ls "$RUN" | grep -qv -E '^(config.json|model.safetensors|optimizer.safetensors|trainer_state.json)$' \

@@ -8,6 +8,7 @@ import Foundation
 import Testing
 @testable import ReformerEngine
 import ReformerTelemetry
+import ReformerTestSupport
 
 @Suite struct WatchSessionTests {
     static func session(_ dir: String, _ configure: (inout WatchOptions) -> Void = { _ in }) -> WatchSession {
@@ -144,6 +145,53 @@ import ReformerTelemetry
         #expect(s.watch?.probe == "the run's first evaluation sequence, 16 tokens")
         let probe = try #require(s.probe)
         #expect(probe.tokens.count == 16 && probe.tokens[0] == 0 && probe.tokens[8] == 0 && !probe.buckets.isEmpty)
+    }
+
+    @Test func aModelFolderIsReloadedWhenItChanges() throws {
+        let root = try makeTemporaryFolder("watch-model")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let dir = root + "/tiny"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for file in ["config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(atPath: Fixtures.path("tiny-causal") + "/" + file, toPath: dir + "/" + file)
+        }
+        let session = Self.session(dir)
+        let first = Self.look(session)
+        #expect(first.watch?.source == "model folder" && first.watch?.shownCheckpoint == "tiny" && first.watch?.state == .running)
+        let before = try #require(first.probe)
+        #expect(before.layerKinds == ["local", "lsh"] && before.layer == 1)   // the first LSH layer
+        // New weights in place (same config): shown again, different buckets or weights.
+        let fresh = try ReformerModel.initialized(config: try ReformerConfig.load(path: dir + "/config.json"), seed: 99)
+        try HFCheckpoint.save(fresh, directory: dir)
+        let after = Self.look(session, at: Date().timeIntervalSince1970 + 5)
+        #expect(after.watch?.shownCheckpoint == "tiny" && after.probe != before)
+        #expect(after.watch?.trouble == nil)
+    }
+
+    @Test func aResumedOwnRunIsFollowedIntoItsNewEventFile() throws {
+        let root = try makeTemporaryFolder("watch-resume")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let dir = root + "/run"
+        let (c, settings, data) = try tinyCopyRun(steps: 4)
+        let first = try Trainer(config: c, settings: settings, data: data, preset: "test", fullAttention: false)
+        first.eventLog = try TrainingEventLog(checkpointDirectory: dir, trainer: first)
+        first.eventLog?.minimumInterval = 0
+        for _ in 0..<4 { _ = try first.step() }
+        try first.save(to: dir)
+        let session = Self.session(dir)
+        var s = Self.look(session)
+        #expect(s.step == 4 && s.totalSteps == 4 && s.watch?.state == .finished)
+        // `train --resume --steps 7`: a new process, a new event file, max_steps 7.
+        var more = settings
+        more.steps = 7
+        let resumed = try Trainer(resuming: dir, settings: more, data: data)
+        resumed.eventLog = try TrainingEventLog(checkpointDirectory: dir, trainer: resumed)
+        resumed.eventLog?.minimumInterval = 0
+        _ = try resumed.step()
+        s = Self.look(session)
+        #expect(s.step == 5 && s.totalSteps == 7 && s.watch?.state == .running)
+        #expect(s.trainLoss.map(\.step) == [1, 2, 3, 4, 5])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + ".tb").count == 2)
     }
 
     @Test func panelCommandsAreAnsweredOnTheModelWorker() throws {
