@@ -81,10 +81,12 @@ public final class CheckpointView: @unchecked Sendable {
         _ = try model.forward(request)
         let totals = ledger.totals
         var m = MemoryReport()
-        m.parametersBytes = totals.liveBytes[.parameters] ?? model.parameters.scalarCount * 4
+        // This model's own figures: the shared ledger also counts the checkpoint shown until now.
+        m.parametersBytes = model.parameters.scalarCount * 4
         m.activationsBytes = totals.peakBytes[.activations] ?? 0
         m.attentionBytes = totals.peakBytes[.attention] ?? 0
-        m.peakBytes = totals.peakTotalBytes
+        let others = max(0, (totals.liveBytes[.parameters] ?? 0) - m.parametersBytes)
+        m.peakBytes = max(m.parametersBytes, totals.peakTotalBytes - others)
         m.processRSSBytes = TrainingSession.residentBytes()
         m.setStandardTransformer(config: c, batch: 1, length: tokens.count)
         return (capture, m)
