@@ -74,6 +74,10 @@ enum WatchFixtures {
         var silent = s
         silent.watch?.state = .silent(minutes: 3)
         #expect(Dashboard.render(silent, ViewState(), theme: .dark, width: 160, height: 48).row(0).contains("silent for 3 min"))
+        var model = s
+        model.watch?.source = "model folder"   // no run: no step
+        let line = Dashboard.render(model, ViewState(), theme: .dark, width: 160, height: 48).row(0)
+        #expect(!line.contains("step ") && line.contains("a model folder, reloaded when it changes"))
         var unknown = s
         unknown.totalSteps = 0   // max_steps not known yet: nothing after the step
         #expect(Dashboard.render(unknown, ViewState(), theme: .dark, width: 160, height: 48).row(0).contains("│ step 24 │"))

@@ -57,15 +57,16 @@ public enum StatusBar {
         let stateText: String
         switch w.state {
         case .waiting: (badgeStyle, stateText) = (theme.dim, "waiting: \(w.waitingFor)")
-        case .running: (badgeStyle, stateText) = (theme.good, w.source == "model folder" ? "model folder, reloaded when it changes" : "running")
+        case .running: (badgeStyle, stateText) = (theme.good, w.source == "model folder" ? "a model folder, reloaded when it changes" : "running")
         case .silent(let minutes): (badgeStyle, stateText) = (theme.warning, "silent for \(minutes) min")
         case .finished: (badgeStyle, stateText) = (theme.good, "finished")
         }
         badgeStyle.bold = true
         badgeStyle.reverse = true
         var out = [Field(text: " WATCH ", style: badgeStyle, priority: 100)]
+        let modelFolder = w.source == "model folder"
         if w.state != .waiting {
-            out.append(Field(text: "step \(s.step)" + (s.totalSteps > 0 ? "/\(s.totalSteps)" : ""), style: theme.text, priority: 99))
+            if !modelFolder { out.append(Field(text: "step \(s.step)" + (s.totalSteps > 0 ? "/\(s.totalSteps)" : ""), style: theme.text, priority: 99)) }
             if let e = w.epoch { out.append(Field(text: "epoch \(Format.fixed(e, 2))", style: theme.text, priority: 60)) }
             if let r = w.stepsPerSecond, r.isFinite { out.append(Field(text: "\(Format.compact(r)) steps/s", style: theme.text, priority: 70)) }
             if let age = w.lastLogAgeSeconds { out.append(Field(text: "log \(Format.age(age)) ago", style: theme.text, priority: 80)) }
