@@ -122,14 +122,20 @@ import ReformerTestSupport
         #expect(s.watch?.state == .finished)   // global_step = max_steps
     }
 
+    /// A tiny copy run of ours writing its events to `<dir>.tb` at every step.
+    static func ownRun(_ dir: String, steps: Int) throws -> Trainer {
+        let (c, settings, data) = try tinyCopyRun(steps: steps)
+        let trainer = try Trainer(config: c, settings: settings, data: data, preset: "test", fullAttention: false)
+        trainer.eventLog = try TrainingEventLog(checkpointDirectory: dir, trainer: trainer)
+        trainer.eventLog?.minimumInterval = 0
+        return trainer
+    }
+
     @Test func ourOwnRunFromItsEventsAndCheckpoint() throws {
         let root = try makeTemporaryFolder("watch-own")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let dir = root + "/copy-run"
-        let (c, settings, data) = try tinyCopyRun(steps: 4)
-        let trainer = try Trainer(config: c, settings: settings, data: data, preset: "test", fullAttention: false)
-        trainer.eventLog = try TrainingEventLog(checkpointDirectory: dir, trainer: trainer)
-        trainer.eventLog?.minimumInterval = 0
+        let trainer = try Self.ownRun(dir, steps: 4)
         let session = Self.session(dir)
         _ = try trainer.step()
         var s = Self.look(session)
@@ -172,10 +178,8 @@ import ReformerTestSupport
         let root = try makeTemporaryFolder("watch-resume")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let dir = root + "/run"
-        let (c, settings, data) = try tinyCopyRun(steps: 4)
-        let first = try Trainer(config: c, settings: settings, data: data, preset: "test", fullAttention: false)
-        first.eventLog = try TrainingEventLog(checkpointDirectory: dir, trainer: first)
-        first.eventLog?.minimumInterval = 0
+        let (_, settings, data) = try tinyCopyRun(steps: 4)
+        let first = try Self.ownRun(dir, steps: 4)
         for _ in 0..<4 { _ = try first.step() }
         try first.save(to: dir)
         let session = Self.session(dir)
