@@ -11,7 +11,7 @@ ARGS ?=
 APT_PACKAGES := libncurses-dev libopenblas-dev tmux
 # End-to-end scripts run after `swift test`, each as `bash SCRIPT`, with REFORMER_TUI_BIN set to the
 # release binary (numeric code is many times slower in debug builds).
-TEST_SCRIPTS ?= scripts/e2e_cli.sh scripts/e2e_train.sh scripts/e2e_tmux.sh scripts/e2e_experiment.sh scripts/e2e_kill.sh
+TEST_SCRIPTS ?= scripts/e2e_cli.sh scripts/e2e_train.sh scripts/e2e_tmux.sh scripts/e2e_experiment.sh scripts/e2e_kill.sh scripts/e2e_watch.sh
 OUT_DIR := out
 
 

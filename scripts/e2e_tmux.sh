@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# End-to-end dashboard checks in tmux with the release binary (TUI_GUIDE §4.2): a fresh tmux server
-# (-L socket) per case, LANG=C.UTF-8, remain-on-exit, and a wrapper that prints the app's exit status
-# and the tty flags afterwards. Every wait polls with a deadline; nothing sleeps and hopes.
+# End-to-end dashboard checks in tmux with the release binary (TUI_GUIDE §4.2), through the helpers of
+# scripts/e2e_tmux_lib.sh: a fresh tmux server (-L socket) per case, LANG=C.UTF-8, remain-on-exit, and
+# a wrapper that prints the app's exit status and the tty flags afterwards. Every wait polls with a
+# deadline; nothing sleeps and hopes.
 #   1 start: the status line's `step N/M` counter advances, alternate screen on
 #   2 space pauses (counter still for >= 1.5 s), space resumes
 #   3 `?` shows help (key latency printed), Esc closes it
@@ -26,108 +27,7 @@ HELP_TEXT=${E2E_HELP_TEXT:-Keys}
 TOO_SMALL='[Tt]oo small'
 STEPS=100000
 STATUS="step [0-9]+/$STEPS"
-unset TMUX NO_COLOR ESCDELAY
-command -v tmux >/dev/null || { echo "FAIL tmux is not installed (apt-get install tmux)"; exit 1; }
-[ -x "$BIN" ] || { echo "FAIL no binary at $BIN"; exit 1; }
-
-WORK=$(mktemp -d)
-export TMUX_TMPDIR="$WORK"   # the servers' sockets go with the folder
-SOCKETS=()
-cleanup() {
-    for s in "${SOCKETS[@]}"; do tmux -L "$s" kill-server 2>/dev/null; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-[ -n "${KEEP_WORK:-}" ] && trap 'for s in "${SOCKETS[@]}"; do tmux -L "$s" kill-server 2>/dev/null; done' EXIT && echo "work: $WORK"
-cd "$WORK"
-failures=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-
-cat >tmux.conf <<'EOF'
-set -g default-terminal tmux-256color
-set -g remain-on-exit on
-set -g history-limit 5000
-set -g escape-time 0
-EOF
-# wrap.sh PIDFILE CMD…: runs CMD in the foreground (its pid in PIDFILE), then shows how it ended.
-# It traps INT/TERM (not ignores: the child would inherit SIG_IGN) so Ctrl-C does not kill it.
-cat >wrap.sh <<'EOF'
-#!/usr/bin/env bash
-trap ':' INT TERM
-pidfile=$1; shift
-sh -c 'echo $$ > "$0"; exec "$@"' "$pidfile" "$@"
-status=$?
-# One line in one write, with a sentinel last: a wait for the whole line sees all of it or none.
-flags=$(stty -a | tr ' ;' '\n\n' | grep -E '^-?(icrnl|isig|icanon|echo)$' | tr '\n' ' ')
-printf 'EXIT=%s STTY: %sEND\n' "$status" "$flags"
-while :; do sleep 3600; done
-EOF
-chmod +x wrap.sh
-
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
-# start_case NAME [-e VAR=VALUE …] -- CMD…: a new tmux server running CMD under wrap.sh, 120x40.
-start_case() {
-    CASE=$1; shift
-    local envs=()
-    while [ "$1" != "--" ]; do envs+=("$1" "$2"); shift 2; done
-    shift
-    S="reformer-e2e-$$-${#SOCKETS[@]}"
-    SOCKETS+=("$S")
-    PIDFILE="$WORK/$CASE.pid"
-    local command
-    command=$(printf '%q ' "$WORK/wrap.sh" "$PIDFILE" "$@")
-    tmux -L "$S" -f "$WORK/tmux.conf" new-session -d -s e2e -x 120 -y 40 \
-        -e LANG=C.UTF-8 -e SWIFT_BACKTRACE=interactive=no -e TMPDIR="$WORK" "${envs[@]}" "$command"
-}
-cap() { tmux -L "$S" capture-pane -p -t e2e "$@"; }
-show() { echo "---- pane ($CASE) ----"; cap -S - | grep -v '^$' | tail -50; echo "----"; }
-pane() { tmux -L "$S" display-message -p -t e2e "$1"; }
-app_pid() { cat "$PIDFILE" 2>/dev/null; }
-
-# wait_for SECONDS REGEX [capture options]: until the pane shows REGEX (grep -E).
-wait_for() {
-    local deadline=$(( $(now_ms) + $1 * 1000 )) pattern=$2; shift 2
-    until cap "$@" | grep -qE -- "$pattern"; do
-        [ "$(now_ms)" -ge "$deadline" ] && return 1
-        sleep 0.05
-    done
-}
-# wait_gone SECONDS REGEX: until the pane no longer shows REGEX.
-wait_gone() {
-    local deadline=$(( $(now_ms) + $1 * 1000 ))
-    while cap | grep -qE -- "$2"; do
-        [ "$(now_ms)" -ge "$deadline" ] && return 1
-        sleep 0.05
-    done
-}
-# The step counter: the largest `step N/100000` on screen (the status line's is the newest), read
-# until two captures in a row agree, so a capture taken while the app is redrawing the number is
-# never taken for a value.
-step_read() { cap | grep -oE "$STATUS" | sed -E 's/step ([0-9]+)\/.*/\1/' | sort -n | tail -1; }
-step_now() {
-    local a b tries=0
-    a=$(step_read)
-    while :; do
-        sleep 0.02
-        b=$(step_read)
-        [ "$a" = "$b" ] && { echo "$a"; return; }
-        a=$b
-        tries=$((tries + 1))
-        [ $tries -ge 50 ] && { echo "$b"; return; }
-    done
-}
-# wait_step_above SECONDS N: until the counter exceeds N.
-wait_step_above() {
-    local deadline=$(( $(now_ms) + $1 * 1000 )) s
-    while :; do
-        s=$(step_now)
-        [ -n "$s" ] && [ "$s" -gt "$2" ] && return 0
-        [ "$(now_ms)" -ge "$deadline" ] && return 1
-        sleep 0.1
-    done
-}
+source "$(pwd)/scripts/e2e_tmux_lib.sh"
 # start_dashboard NAME [env…]: trains the copy task into $WORK/NAME-run and waits for the counter to move.
 start_dashboard() {
     local name=$1; shift
@@ -136,66 +36,10 @@ start_dashboard() {
     if ! wait_for 60 "$STATUS"; then fail "$name: no status line with 'step N/$STEPS' within 60 s"; show; return 1; fi
     if ! wait_step_above 60 0; then fail "$name: step counter never left 0"; show; return 1; fi
 }
-# The wrapper's one status line, sentinel last (see wrap.sh).
-EXIT_LINE='^EXIT=[0-9]+ STTY: .*END$'
-# wait_exit SECONDS: until the wrapper's status line is on the pane. From that one capture it sets
-# PANE_TEXT (the whole history, wrapped lines joined), EXIT_STATUS and STTY_FLAGS, so every check after
-# it reads what the wait saw: the app's own output comes before the status line, so all of it is there.
-wait_exit() {
-    local deadline=$(( $(now_ms) + $1 * 1000 )) line
-    while :; do
-        PANE_TEXT=$(cap -J -S -)
-        line=$(echo "$PANE_TEXT" | grep -E -- "$EXIT_LINE" | tail -1)
-        if [ -n "$line" ]; then
-            EXIT_STATUS=${line#EXIT=}
-            EXIT_STATUS=${EXIT_STATUS%% *}
-            STTY_FLAGS=$(echo "$line" | sed -E 's/^.*STTY: (.*)END$/\1/; s/ +$//')
-            return 0
-        fi
-        [ "$(now_ms)" -ge "$deadline" ] && return 1
-        sleep 0.05
-    done
-}
-# check_exit NAME HOW SECONDS [checkpoint]: exit 0, tty flags restored, alternate screen off, and with
-# `checkpoint` a trainer_state.json in $RUN.
-check_exit() {
-    local name=$1 how=$2 seconds=$3 want_checkpoint=${4:-} ok=1 written=""
-    if ! wait_exit "$seconds"; then fail "$name: no exit status line $seconds s after $how"; show; return 1; fi
-    [ "$EXIT_STATUS" = 0 ] || { fail "$name: $how → EXIT=$EXIT_STATUS"; ok=0; }
-    if [ -n "$want_checkpoint" ]; then
-        if [ -f "$RUN/trainer_state.json" ]; then written=", checkpoint written"; else fail "$name: no $RUN/trainer_state.json after $how"; ok=0; fi
-    fi
-    if ! echo " $STTY_FLAGS " | grep -qE ' icanon ' || ! echo " $STTY_FLAGS " | grep -qE ' echo '; then
-        fail "$name: terminal not restored after $how (STTY: $STTY_FLAGS)"; ok=0
-    fi
-    [ "$(pane '#{alternate_on}')" = 0 ] || { fail "$name: alternate screen still on after $how"; ok=0; }
-    if [ $ok = 1 ]; then pass "$name: $how → EXIT=0$written, $STTY_FLAGS, alternate screen off"; else show; return 1; fi
-}
 check_clean_exit() { check_exit "$1" "$2" 90 checkpoint; }
-check_restored() { check_exit "$1" "$2" 60; }
 # The explorer's stage titles, in order ("Stage k/6 · <name>" in its box title).
 STAGES=("Stage 1/6 · Vectors" "Stage 2/6 · Hashing" "Stage 3/6 · Sorting" "Stage 4/6 · Chunking"
         "Stage 5/6 · Attention" "Stage 6/6 · Merging rounds")
-# wait_text SECONDS TEXT: until the pane shows TEXT (fixed string).
-wait_text() {
-    local deadline=$(( $(now_ms) + $1 * 1000 ))
-    until cap | grep -qF -- "$2"; do
-        [ "$(now_ms)" -ge "$deadline" ] && return 1
-        sleep 0.05
-    done
-}
-# wait_all SECONDS REGEX…: until one capture of the pane shows every REGEX (grep -E).
-wait_all() {
-    local deadline=$(( $(now_ms) + $1 * 1000 )) text pattern missing; shift
-    while :; do
-        text=$(cap -J)
-        missing=""
-        for pattern in "$@"; do echo "$text" | grep -qE -- "$pattern" || { missing=$pattern; break; }; done
-        [ -z "$missing" ] && return 0
-        [ "$(now_ms)" -ge "$deadline" ] && { WAIT_MISSING=$missing; return 1; }
-        sleep 0.05
-    done
-}
 # walk_stages NAME: from stage 1, → to stage 6, each stage's title seen; returns 1 at the first miss.
 walk_stages() {
     local name=$1 i
@@ -204,17 +48,6 @@ walk_stages() {
         if ! wait_text 30 "${STAGES[$i]}"; then fail "$name: → did not reach '${STAGES[$i]}'"; show; return 1; fi
     done
     pass "$name: → walked ${STAGES[1]} … ${STAGES[5]}"
-}
-
-# end_case: quit the app if it still runs (so it is not writing while the folder goes), stop tmux.
-end_case() {
-    local pid
-    pid=$(app_pid)
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        tmux -L "$S" send-keys -t e2e q
-        wait_exit 60 || kill -KILL "$pid" 2>/dev/null
-    fi
-    tmux -L "$S" kill-server 2>/dev/null
 }
 
 # --- 1. start: the counter advances -----------------------------------------------------------

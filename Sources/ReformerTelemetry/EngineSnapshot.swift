@@ -32,6 +32,9 @@ public struct EngineSnapshot: Sendable, Equatable {
     public var trainMetric: [CurvePoint] = []
     public var validationLoss: [CurvePoint] = []
     public var validationMetric: [CurvePoint] = []
+    /// Learning rate and global gradient norm per logged step (`watch`; empty for the dashboard's own run).
+    public var learningRate: [CurvePoint] = []
+    public var gradientNorm: [CurvePoint] = []
 
     public var probe: AttentionProbe?
     public var memory = MemoryReport()
@@ -42,6 +45,8 @@ public struct EngineSnapshot: Sendable, Equatable {
     public var tracing = false
     /// The Table 2 experiment this run belongs to (`reformer-tui experiment copy`); nil for `train`.
     public var experiment: ExperimentProgress?
+    /// The run `reformer-tui watch` follows; nil when the dashboard trains the model itself.
+    public var watch: WatchStatus?
 
     public init() {}
 }

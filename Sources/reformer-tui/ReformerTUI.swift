@@ -11,7 +11,7 @@ struct ReformerTUICommand: ParsableCommand {
         commandName: "reformer-tui",
         abstract: "A Reformer (Kitaev et al., 2020) engine you can watch, inspect and check against HuggingFace.",
         discussion: "With no arguments: the live dashboard, training the copy preset from a fresh seed.",
-        subcommands: [TrainCommand.self, EvalCommand.self, SampleCommand.self, ExploreCommand.self, InspectCommand.self, CompareCommand.self, InitCommand.self, TokenizeCommand.self,
+        subcommands: [TrainCommand.self, WatchCommand.self, EvalCommand.self, SampleCommand.self, ExploreCommand.self, InspectCommand.self, CompareCommand.self, InitCommand.self, TokenizeCommand.self,
                       BenchCommand.self, ExperimentCommand.self, DemoCommand.self]
     )
 

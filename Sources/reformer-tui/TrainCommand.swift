@@ -68,11 +68,15 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var tokenizerOption: TokenizerOption
 
+    @Option(name: .long, help: "Save a checkpoint every N steps (default: the preset's; 0: only at the end).")
+    var checkpointEvery: Int?
+
     func validate() throws {
         if hashes != nil && fullAttention { throw ValidationError("give --hashes or --full-attention, not both") }
         if let h = hashes, h < 1 { throw ValidationError("--hashes must be at least 1") }
         if let s = steps, s < 0 { throw ValidationError("--steps must not be negative") }
         if logEvery < 0 { throw ValidationError("--log-every must not be negative") }
+        if let n = checkpointEvery, n < 0 { throw ValidationError("--checkpoint-every must not be negative") }
         if resume && (hashes != nil || fullAttention || config != nil || length != nil) {
             throw ValidationError("--resume continues the saved model; --hashes, --full-attention, --config and --length cannot change it")
         }
@@ -96,6 +100,7 @@ struct TrainCommand: ParsableCommand {
         let chosen = try TaskSetup.preset(task: task, named: preset)
         var settings = chosen.training
         if let steps { settings.steps = steps }
+        if let checkpointEvery { settings.checkpointEvery = checkpointEvery }
         if let seed { settings.seed = seed } else if freshSeed { settings.seed = UInt64(UInt32.random(in: 1...UInt32.max)) }
         var modelConfig = chosen.config
         if let config {
@@ -139,6 +144,7 @@ struct TrainCommand: ParsableCommand {
             let saved = try TrainerState.load(path: directory + "/trainer_state.json")
             settings = try TrainingSettings.decode(saved.settings.serialized(), file: directory + "/trainer_state.json (settings)")
             if let steps { settings.steps = steps }
+            if let checkpointEvery { settings.checkpointEvery = checkpointEvery }
             if data == nil, let file = saved.dataFile { dataFile = file }
             if let seed, seed != saved.seed {
                 throw ReformerError(file: "--seed", "is \(seed), but the run in \(directory) was started with seed \(saved.seed)")
@@ -186,6 +192,8 @@ struct TrainCommand: ParsableCommand {
                 trainer.companionFiles = companions
             }
         }
+        // Live metrics for TensorBoard and `reformer-tui watch`, beside the checkpoint folder.
+        trainer.eventLog = try TrainingEventLog(checkpointDirectory: directory, trainer: trainer)
         if !headless && TerminalSession.canUseTerminal {
             return try dashboard(trainer: trainer, directory: directory, tokenizer: tokenizer)
         }
@@ -223,6 +231,7 @@ struct TrainCommand: ParsableCommand {
                 let tps = intervalSeconds > 0 ? Double(intervalTokens) / intervalSeconds : 0
                 say(String(format: "step %d/%d loss %.4f %@ %.3f tok/s %.0f mem %.1fMiB",
                            r.step, trainer.state.totalSteps, r.loss, metric, r.metric, tps, Double(r.peakBytes) / 1_048_576))
+                trainer.eventLog?.flush()
                 lastLog = Date()
                 intervalTokens = 0
                 intervalSeconds = 0
@@ -239,6 +248,7 @@ struct TrainCommand: ParsableCommand {
         let e = try trainer.evaluate()
         try trainer.save(to: directory)
         let s = trainer.state
+        if let failure = trainer.eventLog?.failure { FileHandle.standardError.write(Data("warning: TensorBoard events: \(failure)\n".utf8)) }
         say(String(format: "eval step %d loss %.4f %@ %.4f (%@)", s.step, e.loss, metric, e.metric, hashLabel(e.hashes)))
         say(String(format: "done: %d steps, %.1f min of training, %d tokens; final %@ %.4f, loss %.4f; checkpoint %@",
                    s.step, s.elapsedSeconds / 60, s.tokensSeen, metric == "acc" ? "accuracy" : metric == "bpt" ? "bits/token" : "bits/byte", e.metric, e.loss, directory))

@@ -284,6 +284,7 @@ public final class CopyExperiment: @unchecked Sendable {
         let s = trainer.settings
         var lastLog = Date.distantPast
         let firstStep = trainer.state.step + 1
+        if !trainer.isFinished { trainer.eventLog = try TrainingEventLog(checkpointDirectory: folder, trainer: trainer) }
         while !trainer.isFinished {
             if shouldStop() {
                 try trainer.save(to: folder)
@@ -297,6 +298,7 @@ public final class CopyExperiment: @unchecked Sendable {
             if r.step == firstStep || last || Date().timeIntervalSince(lastLog) >= s.logEverySeconds {
                 let sps = trainer.state.elapsedSeconds / Double(max(1, trainer.state.step))
                 let eta = Self.estimate(results, current: i, live: (r.step, sps))
+                trainer.eventLog?.flush()
                 log(String(format: "%@ (model %d/%d) step %d/%d loss %.4f acc %.3f · %.3f s/step · model ETA %@ · experiment ETA %@",
                            label(i), i + 1, results.models.count, r.step, trainer.state.totalSteps, r.loss, r.metric, sps,
                            Self.duration(eta.model), Self.duration(eta.total)))
@@ -390,6 +392,9 @@ public final class CopyExperiment: @unchecked Sendable {
                 let lock = try lockModel(seed: m.seed, row: row)
                 defer { lock.release() }
                 let trainer = try self.trainer(seed: m.seed, row: row)
+                if !trainer.isFinished {
+                    trainer.eventLog = try TrainingEventLog(checkpointDirectory: modelDirectory(seed: m.seed, row: row), trainer: trainer)
+                }
                 let session = TrainingSession(trainer: trainer, checkpointDirectory: modelDirectory(seed: m.seed, row: row),
                                               store: store, commands: commands, log: log)
                 session.finishWhenDone = true

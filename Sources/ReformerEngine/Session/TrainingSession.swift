@@ -143,6 +143,7 @@ public final class TrainingSession: @unchecked Sendable {
         tokensPerSecond = tokensPerSecond == 0 ? tps : 0.9 * tokensPerSecond + 0.1 * tps
         let s = trainer.settings
         if r.step == 1 || r.step % 50 == 0 || trainer.isFinished {
+            trainer.eventLog?.flush()
             log(String(format: "step %d/%d loss %.4f %@ %.3f tok/s %.0f mem %.1fMiB", r.step, trainer.state.totalSteps,
                        r.loss, trainer.data.metricName, r.metric, tokensPerSecond, Double(r.peakBytes) / 1_048_576))
         }
@@ -219,24 +220,9 @@ public final class TrainingSession: @unchecked Sendable {
         view.rotationGenerator = sampleRNG
         switch trainer.data {
         case .copy(let task, let evaluation):
-            guard let first = evaluation.first else { return }
-            let T = task.length
-            var request = ForwardRequest(batch: 1, length: T, tokens: Array(first.tokens.prefix(T)))
-            request.fullAttention = evalHashes == 0
-            guard let out = try? view.forward(request) else { return }
-            let V = c.vocabSize
-            var p = SamplePreview()
-            p.kind = .copy
-            p.step = trainer.state.step
-            let split = task.wordLength + 2
-            p.prompt = Array(request.tokens[0..<split])
-            p.expected = Array(request.tokens[split..<T])
-            p.predicted = (split..<T).map { j in
-                let row = out.logits[((j - 1) * V)..<(j * V)]
-                var best = row.startIndex
-                for i in row.indices where row[i] > row[best] { best = i }
-                return Int32(best - row.startIndex)
-            }
+            guard let first = evaluation.first,
+                  let p = SamplePreviews.copy(model: view, tokens: Array(first.tokens.prefix(task.length)), split: task.wordLength + 2,
+                                              fullAttention: evalHashes == 0, step: trainer.state.step) else { return }
             sample = p
         case .text(_, _, let validation):
             guard let window = validation.first, !sampling.withLock({ $0 }) else { return }
@@ -258,16 +244,9 @@ public final class TrainingSession: @unchecked Sendable {
             let tokenizer = self.tokenizer
             DispatchQueue.global(qos: .utility).async {
                 let (model, prompt, session) = box.value
-                var rng = SplitMix64(seed: seed)
-                var generated: [Int32] = []
-                _ = try? Generator.generateCached(
-                    model: model, prompt: prompt, count: 160, settings: SamplingSettings(temperature: 0.8, topK: 40), rng: &rng
-                ) { token in
-                    generated.append(token)
-                    let text = Self.decode(generated, tokenizer)
-                    session.streamed.withLock { $0?.continuation = text }
-                    return !session.commands.contains(.quit)
-                }
+                SamplePreviews.streamText(model: model, prompt: prompt, seed: seed, byteOffset: 0, tokenizer: tokenizer,
+                                          onText: { text in session.streamed.withLock { $0?.continuation = text } },
+                                          shouldStop: { session.commands.contains(.quit) })
                 session.streamed.withLock { $0?.inProgress = false }
                 session.sampling.withLock { $0 = false }
             }
@@ -276,8 +255,7 @@ public final class TrainingSession: @unchecked Sendable {
     }
 
     static func decode(_ tokens: [Int32], _ tokenizer: Tokenizer?) -> String {
-        if let tokenizer, let text = try? tokenizer.decode(tokens.map { Int($0) }) { return text }
-        return String(decoding: tokens.map { UInt8(clamping: $0) }, as: UTF8.self)
+        SamplePreviews.decode(tokens, byteOffset: 0, tokenizer: tokenizer)
     }
 
     // MARK: - Snapshots
@@ -308,9 +286,7 @@ public final class TrainingSession: @unchecked Sendable {
         s.failure = failure
         s.message = message
         s.task = state.task.rawValue
-        let kinds = Set(c.attentionLayers).count == 1 ? "\(c.layerCount) \(c.attentionLayers[0] == .lsh ? "LSH" : "local") layer\(c.layerCount == 1 ? "" : "s")"
-            : "\(c.layerCount) layers local/LSH"
-        s.modelSummary = "\(kinds), hidden \(c.hiddenSize), \(c.headCount) heads, \(Self.grouped(t.model.parameters.scalarCount)) params, T=\(t.sequenceLength)"
+        s.modelSummary = Self.modelSummary(c, parameters: t.model.parameters.scalarCount, length: t.sequenceLength)
         s.step = state.step
         s.totalSteps = state.totalSteps
         s.tokensPerSecond = tokensPerSecond
@@ -344,15 +320,11 @@ public final class TrainingSession: @unchecked Sendable {
         m.attentionBytes = totals.peakBytes[.attention] ?? 0
         m.peakBytes = peakBytes
         m.processRSSBytes = Self.residentBytes()
-        let T = t.sequenceLength, B = t.settings.batchSize, L = c.layerCount
-        m.sequenceLength = T
-        // A standard Transformer keeps, per layer, its T×T attention weights per head and its activations.
-        m.standardAttentionBytes = L * B * c.headCount * T * T * 4
-        m.standardActivationsBytes = L * B * T * (4 * c.hiddenSize + 4 * c.allHeadSize + 2 * c.feedForwardSize) * 4
+        m.setStandardTransformer(config: c, batch: t.settings.batchSize, length: t.sequenceLength)
         return m
     }
 
-    static func residentBytes() -> Int {
+    public static func residentBytes() -> Int {
         guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
         let fields = statm.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
@@ -363,6 +335,14 @@ public final class TrainingSession: @unchecked Sendable {
         guard points.count > maximum else { return points }
         let stride = Double(points.count) / Double(maximum)
         return (0..<maximum).map { points[min(points.count - 1, Int(Double($0) * stride))] } + [points[points.count - 1]]
+    }
+
+    /// "1 LSH layer, hidden 64, 4 heads, 50,048 params, T=64" for the status line.
+    public static func modelSummary(_ c: ReformerConfig, parameters: Int, length: Int) -> String {
+        let kinds = Set(c.attentionLayers).count == 1
+            ? "\(c.layerCount) \(c.attentionLayers[0] == .lsh ? "LSH" : "local") layer\(c.layerCount == 1 ? "" : "s")"
+            : "\(c.layerCount) layers local/LSH"
+        return "\(kinds), hidden \(c.hiddenSize), \(c.headCount) heads, \(grouped(parameters)) params, T=\(length)"
     }
 
     static func grouped(_ n: Int) -> String {

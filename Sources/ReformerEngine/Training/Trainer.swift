@@ -60,6 +60,8 @@ public final class Trainer: @unchecked Sendable {
     /// Files written beside the model in every save, by plain file name (a fine-tuned checkpoint's
     /// tokenizer files, so the saved folder tokenizes text like the one it started from).
     public var companionFiles: [String: [UInt8]] = [:]
+    /// Where steps and recorded evaluations also go as TensorBoard events (`<checkpoint>.tb/`); nil: nowhere.
+    public var eventLog: TrainingEventLog?
 
     /// A fresh run: weights initialised from `settings.seed`.
     public convenience init(
@@ -229,10 +231,12 @@ public final class Trainer: @unchecked Sendable {
         state.dataGenerator = TrainerState.hex(dataGenerator.state)
         state.rotationGenerator = TrainerState.hex(model.rotationGenerator.state)
         state.history.append(TrainingPoint(step: state.step, loss: loss, metric: metric))
-        return StepReport(
+        let report = StepReport(
             step: state.step, loss: loss, metric: metric, learningRate: update.learningRate,
             gradientNorm: update.gradientNorm, seconds: seconds, tokens: request.batch * request.length,
             peakBytes: ledger.totals.peakTotalBytes)
+        eventLog?.record(report)
+        return report
     }
 
     static func metric(_ data: TaskData, loss: Float, logits: [Float], request: ForwardRequest, vocab: Int) -> Float {
@@ -253,6 +257,7 @@ public final class Trainer: @unchecked Sendable {
             seed: state.seed &+ UInt64(state.step), hashingChunkLength: state.hashingChunkLength)
         if record {
             state.evaluations.append(EvaluationPoint(step: state.step, loss: report.loss, metric: report.metric, hashes: report.hashes))
+            eventLog?.record(evaluation: report, step: state.step)
         }
         return report
     }
@@ -310,6 +315,7 @@ public final class Trainer: @unchecked Sendable {
 
     /// Writes the run to `directory` atomically: an HF model folder plus optimizer and trainer state.
     public func save(to directory: String) throws(ReformerError) {
+        eventLog?.flush()   // the curves reach the checkpoint's step before the checkpoint does
         let model = self.model, optimizer = self.optimizer, state = self.state, companions = companionFiles
         try CheckpointFolder.replace(directory) { (staging: String) throws(ReformerError) in
             try HFCheckpoint.save(model, directory: staging, metadata: ["step": "\(state.step)"])

@@ -47,7 +47,7 @@ public enum Dashboard {
         MessageLine.render(snapshot, theme: theme, in: layout.message, into: &screen)
         HintBar.render(snapshot, state, theme: theme, in: layout.hints, into: &screen)
         if state.helpVisible {
-            HelpOverlay.render(theme: theme, in: layout.body, into: &screen)
+            HelpOverlay.render(snapshot, theme: theme, in: layout.body, into: &screen)
         }
         return screen
     }

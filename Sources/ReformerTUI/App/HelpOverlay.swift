@@ -1,5 +1,8 @@
 // HelpOverlay: the `?` window listing every key (the same scheme Reducer implements) and a short
-// glossary of what the LSH panels show. Esc or ? closes it; other keys except q wait until then.
+// glossary of what the LSH panels show; while watching, without the training keys. Esc or ? closes
+// it; other keys except q wait until then.
+
+import ReformerTelemetry
 
 /// The help overlay.
 ///
@@ -47,11 +50,21 @@ public enum HelpOverlay {
         Entry(keys: "masks", action: "· causal (a later position)  × self (own position, used only if nothing else)  - padding"),
     ]
 
+    /// Every key while watching another process's run (`reformer-tui watch`): no training keys.
+    public static let watchEntries: [Entry] = [
+        section("Watching a run"),
+        Entry(keys: "s", action: "sample from the checkpoint shown (copy probe: its second copy; text: a continuation)"),
+    ] + entries.drop { $0.keys != "" || $0.action != "View" }.filter { $0.keys != "q / Ctrl-C" && $0.action != "Quit" }
+      + [section("Quit"), Entry(keys: "q / Ctrl-C", action: "stop watching (the run goes on), restore the terminal")]
+
+    /// The keys for this snapshot: the dashboard's, or `watchEntries` when watching.
+    public static func entries(for snapshot: EngineSnapshot) -> [Entry] { snapshot.watch != nil ? watchEntries : entries }
+
     public static let title = "Keys — reformer-tui (Esc or ? closes)"
 
     /// Draws the overlay centred in `area`, clearing what is beneath it.
-    public static func render(theme: Theme, in area: Rect, into screen: inout Screen) {
-        render(entries: entries, title: title, theme: theme, in: area, into: &screen)
+    public static func render(_ snapshot: EngineSnapshot = EngineSnapshot(), theme: Theme, in area: Rect, into screen: inout Screen) {
+        render(entries: entries(for: snapshot), title: title, theme: theme, in: area, into: &screen)
     }
 
     /// Draws a key list (`entries`, sections where `keys` is empty) as an overlay titled `title`.

@@ -51,6 +51,15 @@ public enum Reducer {
             return []
         }
 
+        // Watching another process's run: its training is not ours to pause, step, save or re-evaluate.
+        if snapshot.watch != nil {
+            switch key {
+            case .character(" "), .character("n"), .character("c"), .character("+"), .character("="), .character("-"), .character("_"):
+                return []
+            default: break
+            }
+        }
+
         switch key {
         case .character("?"):
             state.helpVisible = true

@@ -27,10 +27,12 @@ public enum AttentionPanel {
         let inner = PanelFrame.draw(.attention, rightTitle: right, state: state, theme: theme, in: rect, into: &screen)
         guard !inner.isEmpty else { return }
         guard let p else {
-            PanelFrame.placeholder("no probe yet — attention appears after the first training step", theme: theme, in: inner, into: &screen)
+            PanelFrame.placeholder(s.watch != nil ? BucketPanel.waitingForCheckpoint(s, "attention weights")
+                                                  : "no probe yet — attention appears after the first training step",
+                                   theme: theme, in: inner, into: &screen)
             return
         }
-        var caption: [TextView.Span] = [.init(BucketPanel.selectionText(p, includeChunk: true), theme.title)]
+        var caption: [TextView.Span] = BucketPanel.checkpointSpans(s, theme: theme) + [.init(BucketPanel.selectionText(p, includeChunk: true), theme.title)]
         if let pending = BucketPanel.pendingText(p, state) { caption.append(.init("  " + pending, theme.warning)) }
         PanelFrame.line(caption, x: inner.x, y: inner.y, clip: inner, into: &screen)
         let rest = Rect(x: inner.x, y: inner.y + 1, width: inner.width, height: inner.height - 1)

@@ -32,6 +32,18 @@ public enum BucketPanel {
         return "→ L\(clamped.layer + 1) H\(clamped.head + 1) R\(clamped.round + 1) C\(clamped.chunk + 1)…"
     }
 
+    /// Watching: "checkpoint-40 · " before a probe panel's caption — the checkpoint the panel shows.
+    static func checkpointSpans(_ s: EngineSnapshot, theme: Theme) -> [TextView.Span] {
+        guard let name = s.watch?.shownCheckpoint else { return [] }
+        return [.init(name, theme.key), .init(" · ", theme.dim)]
+    }
+
+    /// Watching, before a checkpoint is loaded: what the panel waits for.
+    static func waitingForCheckpoint(_ s: EngineSnapshot, _ what: String) -> String {
+        if let loading = s.watch?.loading { return "loading \(loading)… — \(what) appear once its probe forward has run" }
+        return "waiting for a complete checkpoint — \(what) appear once one is loaded and run on the probe"
+    }
+
     /// One character per token for the row under the strip: bytes for text, nothing for other tasks
     /// unless there is room for the numbers.
     static func tokenLabels(_ s: EngineSnapshot, _ tokens: [Int32]) -> [String] {
@@ -51,11 +63,12 @@ public enum BucketPanel {
         let inner = PanelFrame.draw(.buckets, rightTitle: right, state: state, theme: theme, in: rect, into: &screen)
         guard !inner.isEmpty else { return }
         guard let p else {
-            PanelFrame.placeholder("no probe yet — buckets appear after the first training step", theme: theme, in: inner, into: &screen)
+            PanelFrame.placeholder(s.watch != nil ? waitingForCheckpoint(s, "buckets") : "no probe yet — buckets appear after the first training step",
+                                   theme: theme, in: inner, into: &screen)
             return
         }
         var y = inner.y
-        var caption: [TextView.Span] = [.init(selectionText(p), theme.title)]
+        var caption: [TextView.Span] = checkpointSpans(s, theme: theme) + [.init(selectionText(p), theme.title)]
         if let pending = pendingText(p, state) { caption.append(.init("  " + pending, theme.warning)) }
         PanelFrame.line(caption, x: inner.x, y: y, clip: inner, into: &screen)
         y += 1

@@ -1,6 +1,7 @@
 // HintBar: the bottom line of key hints — the key highlighted, the label plain — for what works now
-// (Resume while paused, the selection keys only in the two probe panels). Hints that do not fit are
-// dropped, least important first; the bar is one row and never wider than the screen.
+// (Resume while paused, the selection keys only in the two probe panels; no training keys while
+// watching another process's run). Hints that do not fit are dropped, least important first; the bar
+// is one row and never wider than the screen.
 
 import ReformerTelemetry
 
@@ -30,14 +31,19 @@ public enum HintBar {
             return [Hint(key: "Esc", label: "Close help", priority: 90), Hint(key: "q", label: "Quit", priority: 100)]
         }
         var h: [Hint] = []
-        let live = s.runState != .finished && s.runState != .failed
-        if live {
-            h.append(Hint(key: "space", label: s.runState == .paused ? "Resume" : "Pause", priority: 95))
-            if s.runState == .paused { h.append(Hint(key: "n", label: "Step", priority: 85)) }
+        if s.watch != nil {
+            // Watching another process's run: nothing to pause, step, save or re-evaluate.
             h.append(Hint(key: "s", label: "Sample", priority: 70))
+        } else {
+            let live = s.runState != .finished && s.runState != .failed
+            if live {
+                h.append(Hint(key: "space", label: s.runState == .paused ? "Resume" : "Pause", priority: 95))
+                if s.runState == .paused { h.append(Hint(key: "n", label: "Step", priority: 85)) }
+                h.append(Hint(key: "s", label: "Sample", priority: 70))
+            }
+            h.append(Hint(key: "c", label: "Checkpoint", priority: 60))
+            h.append(Hint(key: "+/-", label: "Eval hashes", priority: 40))
         }
-        h.append(Hint(key: "c", label: "Checkpoint", priority: 60))
-        h.append(Hint(key: "+/-", label: "Eval hashes", priority: 40))
         h.append(Hint(key: "Tab", label: "Focus", priority: 80))
         if state.focus == .buckets {
             h.append(Hint(key: "←→", label: "Head", priority: 78))

@@ -45,7 +45,9 @@ public enum MemoryPanel {
                                     state: state, theme: theme, in: rect, into: &screen)
         guard !inner.isEmpty else { return }
         guard reformerTotal(m) > 0 || standardTotal(m) > 0 else {
-            PanelFrame.placeholder("no ledger yet — memory appears after the first training step", theme: theme, in: inner, into: &screen)
+            PanelFrame.placeholder(s.watch != nil ? BucketPanel.waitingForCheckpoint(s, "its memory figures")
+                                                  : "no ledger yet — memory appears after the first training step",
+                                   theme: theme, in: inner, into: &screen)
             return
         }
         let series = theme.series.isEmpty ? [Style.plain] : theme.series
@@ -87,7 +89,8 @@ public enum MemoryPanel {
 
         var y = inner.y
         if captionRows == 1 {
-            screen.put("ledger, one training step", x: inner.x, y: y, style: theme.dim, clip: inner)
+            let caption = s.watch?.shownCheckpoint.map { "ledger, one forward of \($0) on the probe" } ?? "ledger, one training step"
+            screen.put(Format.truncate(caption, inner.width), x: inner.x, y: y, style: theme.dim, clip: inner)
             y += 1
         }
         if partRows > 0 {

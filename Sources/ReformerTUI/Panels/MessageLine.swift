@@ -28,7 +28,7 @@ public enum MessageLine {
         case .stopping:
             spans = [.init("stopping: writing a checkpoint…", theme.warning)]
         case .starting:
-            spans = [.init("starting…", theme.dim)]
+            if s.watch == nil { spans = [.init("starting…", theme.dim)] }
         case .running:
             break
         }

@@ -20,7 +20,8 @@ public enum SamplePanel {
         let inner = PanelFrame.draw(.samples, rightTitle: right, state: state, theme: theme, in: rect, into: &screen)
         guard !inner.isEmpty else { return }
         guard let sample = s.sample else {
-            PanelFrame.placeholder("no sample yet — press s for one (copy: a validation example; text: a continuation)",
+            PanelFrame.placeholder(s.watch != nil ? "no sample yet — press s for one from the checkpoint shown (copy probe: its second copy; text: a continuation)"
+                                                  : "no sample yet — press s for one (copy: a validation example; text: a continuation)",
                                    theme: theme, in: inner, into: &screen)
             return
         }

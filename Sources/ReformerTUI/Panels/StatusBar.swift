@@ -1,6 +1,7 @@
 // StatusBar: the top line — run state, task, `step N/M` (the tmux tests parse exactly that), tokens/s,
 // elapsed time, hash rounds for training and evaluation, checkpoint age, model summary. Fields are
-// dropped, least important first, until the line fits; state and step always stay.
+// dropped, least important first, until the line fits; state and step always stay. Watching another
+// process's run: step, epoch, pace, log and checkpoint ages, the run's state, and any trouble.
 
 import ReformerTelemetry
 
@@ -35,6 +36,7 @@ public enum StatusBar {
     static func hashesText(_ n: Int) -> String { n == 0 ? "full" : String(n) }
 
     static func fields(_ s: EngineSnapshot, theme: Theme) -> [Field] {
+        if let w = s.watch { return watchFields(s, w, theme: theme) }
         let (badge, badgeStyle) = stateBadge(s.runState, theme: theme)
         var out = [Field(text: badge, style: badgeStyle, priority: 100)]
         if !s.task.isEmpty { out.append(Field(text: s.task, style: theme.title, priority: 75)) }
@@ -49,12 +51,40 @@ public enum StatusBar {
         return out
     }
 
+    /// `reformer-tui watch`: " WATCH │ step 37/120 │ epoch 1.25 │ 2.4 steps/s │ log 3s ago │ checkpoint-30 12s ago │ running".
+    static func watchFields(_ s: EngineSnapshot, _ w: WatchStatus, theme: Theme) -> [Field] {
+        var badgeStyle: Style
+        let stateText: String
+        switch w.state {
+        case .waiting: (badgeStyle, stateText) = (theme.dim, "waiting: \(w.waitingFor)")
+        case .running: (badgeStyle, stateText) = (theme.good, w.source == "model folder" ? "a model folder, reloaded when it changes" : "running")
+        case .silent(let minutes): (badgeStyle, stateText) = (theme.warning, "silent for \(minutes) min")
+        case .finished: (badgeStyle, stateText) = (theme.good, "finished")
+        }
+        badgeStyle.bold = true
+        badgeStyle.reverse = true
+        var out = [Field(text: " WATCH ", style: badgeStyle, priority: 100)]
+        let modelFolder = w.source == "model folder"
+        if w.state != .waiting {
+            if !modelFolder { out.append(Field(text: "step \(s.step)" + (s.totalSteps > 0 ? "/\(s.totalSteps)" : ""), style: theme.text, priority: 99)) }
+            if let e = w.epoch { out.append(Field(text: "epoch \(Format.fixed(e, 2))", style: theme.text, priority: 60)) }
+            if let r = w.stepsPerSecond, r.isFinite { out.append(Field(text: "\(Format.compact(r)) steps/s", style: theme.text, priority: 70)) }
+            if let age = w.lastLogAgeSeconds { out.append(Field(text: "log \(Format.age(age)) ago", style: theme.text, priority: 80)) }
+            let checkpoint = w.newestCheckpoint.map { name in "\(name) \(w.newestCheckpointAgeSeconds.map { Format.age($0) + " ago" } ?? "")" }
+            out.append(Field(text: checkpoint ?? "no complete checkpoint yet", style: theme.dim, priority: 85))
+        }
+        out.append(Field(text: stateText, style: w.state == .finished ? theme.good : theme.text, priority: 95))
+        return out
+    }
+
     public static func render(_ s: EngineSnapshot, theme: Theme, in rect: Rect, into screen: inout Screen) {
         guard rect.width > 0, rect.height > 0 else { return }
         let separator = " │ "
         var shown = fields(s, theme: theme)
         func total(_ f: [Field]) -> Int { f.reduce(0) { $0 + Format.width($1.text) } + max(0, f.count - 1) * separator.count }
-        while total(shown) > rect.width, let drop = shown.enumerated().filter({ $0.element.priority < 99 })
+        // Room kept for the trouble line: fields give way to it first.
+        let reserve = s.watch?.trouble != nil ? min(48, rect.width / 3) : 0
+        while total(shown) + reserve > rect.width, let drop = shown.enumerated().filter({ $0.element.priority < 99 })
             .min(by: { $0.element.priority < $1.element.priority }) {
             shown.remove(at: drop.offset)
         }
@@ -63,9 +93,12 @@ public enum StatusBar {
             if i > 0 { x = screen.put(separator, x: x, y: rect.y, style: theme.dim, clip: rect) }
             x = screen.put(field.text, x: x, y: rect.y, style: field.style, clip: rect)
         }
-        // The model summary takes what is left, cut with "…".
+        // Watching: why the newest checkpoint is not shown takes what is left; else the model summary.
         let room = rect.maxX - x - separator.count
-        if !s.modelSummary.isEmpty, room >= 12 {
+        if let trouble = s.watch?.trouble, room >= 12 {
+            x = screen.put(separator, x: x, y: rect.y, style: theme.dim, clip: rect)
+            screen.put(Format.truncate("⚠ " + trouble, room), x: x, y: rect.y, style: theme.warning, clip: rect)
+        } else if !s.modelSummary.isEmpty, room >= 12 {
             x = screen.put(separator, x: x, y: rect.y, style: theme.dim, clip: rect)
             screen.put(Format.truncate(s.modelSummary, room), x: x, y: rect.y, style: theme.dim, clip: rect)
         }
