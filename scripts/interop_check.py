@@ -23,7 +23,8 @@ when any check failed:
   position) ends where the one-process run ended;
 - TensorBoard events of the torchrun run hold train/loss for every step (what `watch` follows);
 - reformer-tui opens the newest checkpoint of the torchrun run: `sample`, `eval`, `train --from` (skipped,
-  with the reason, when this binary has no such flag) and `watch` (skipped when absent).
+  with the reason, when this binary has no such flag) and `watch` (in tmux: the newest checkpoint, an
+  LSH layer and the finished state on screen, q → exit 0; skipped without tmux).
 """
 
 import argparse
@@ -31,6 +32,8 @@ import glob
 import json
 import math
 import os
+import time
+import shlex
 import re
 import shutil
 import socket
@@ -77,6 +80,44 @@ class Report:
             ok, detail = False, f"{type(e).__name__}: {e}"
         self.result(name, ok, detail)
         return ok
+
+
+def watch_check(ours, out, newest, work):
+    """`reformer-tui watch OUT` in a tmux pane at 160x48: the newest checkpoint's name, an LSH layer
+    in the buckets panel and the finished state on one screen, then q → exit status 0."""
+    if not out or not os.path.isdir(out):
+        raise Failed("the torchrun run's output folder was not written")
+    server = f"interop-watch-{os.getpid()}"
+    name = os.path.basename(newest.rstrip("/"))
+    tmux = ["tmux", "-L", server]
+    wrapper = f"{shlex.quote(ours)} watch {shlex.quote(out)}; echo \"WATCH-EXIT=$? END\"; sleep 600"
+    subprocess.run(tmux + ["new-session", "-d", "-s", "w", "-x", "160", "-y", "48", "-e", "LANG=C.UTF-8", wrapper], check=True)
+    def screen():
+        return subprocess.run(tmux + ["capture-pane", "-p", "-J", "-t", "w"], capture_output=True, text=True).stdout
+    try:
+        deadline, text = time.time() + 120, ""
+        while time.time() < deadline:
+            text = screen()
+            if name in text and re.search(r"layer \d+/\d+ LSH", text) and "finished" in text:
+                break
+            time.sleep(0.1)
+        else:
+            raise Failed(f"within 120 s the screen never showed {name}, an LSH layer and 'finished'; it showed: "
+                         + " | ".join(l.strip() for l in text.splitlines() if l.strip())[:600])
+        step = re.search(r"step (\d+)/(\d+)", text)
+        subprocess.run(tmux + ["send-keys", "-t", "w", "q"], check=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            code = re.search(r"WATCH-EXIT=(\d+) END", screen())
+            if code:
+                break
+            time.sleep(0.1)
+        else:
+            raise Failed("watch still running 60 s after q")
+        return code.group(1) == "0", (f"{name} with an LSH layer in the buckets panel, {step.group(0) if step else 'no step'}, "
+                                      f"finished; q → exit {code.group(1)}")
+    finally:
+        subprocess.run(tmux + ["kill-server"], capture_output=True)
 
 
 def run(cmd, what, env=None, timeout=900):
@@ -427,9 +468,10 @@ def main():
 
     if "watch" not in subcommands(ours):
         r.skip("reformer-tui watch follows the torchrun run", "this reformer-tui has no `watch` subcommand (another branch adds it)")
+    elif shutil.which("tmux") is None:
+        r.skip("reformer-tui watch follows the torchrun run", "no tmux to run the interactive watch in")
     else:
-        r.skip("reformer-tui watch follows the torchrun run",
-               f"watch is interactive: reformer-tui watch {multi.get('hf-torchrun', '<out>')} by hand")
+        r.run("reformer-tui watch opens the torchrun run", lambda: watch_check(ours, multi.get("hf-torchrun"), newest, work))
 
     print(f"interop: {r.passed} passed, {r.failed} failed" + (f" ({r.skipped} skipped)" if r.skipped else ""), flush=True)
     if not args.keep:
