@@ -63,6 +63,14 @@ write_safetensors() {
 }
 
 TINY="$FIXTURES/tiny-causal"
+# inspect --full-attention evaluates every LSH layer without hashing (the oracle).
+if "$BIN" inspect --model "$TINY" --inputs "$FIXTURES/tiny-causal/expected.safetensors" --out "$WORK/full.safetensors" --full-attention \
+    >"$WORK/log" 2>&1 && grep -q ', 0 LSH layer(s) hashed' "$WORK/log"; then
+    pass "inspect --full-attention hashes nothing: $(cut -c1-90 "$WORK/log")"
+else
+    fail "inspect --full-attention: $(cat "$WORK/log")"
+fi
+
 IN="$TINY/expected.safetensors"
 ckpt() {  # ckpt NAME: a copy of tiny-causal to break
     rm -rf "$WORK/$1"; cp -r "$TINY" "$WORK/$1"; chmod -R u+w "$WORK/$1"; echo "$WORK/$1"

@@ -44,7 +44,8 @@ struct InspectCommand: ParsableCommand {
         try runReporting {
             let started = Date()
             let model = try HFCheckpoint.load(directory: self.model, seed: seed)
-            let request = try InspectIO.readRequest(path: inputs, config: model.config)
+            var request = try InspectIO.readRequest(path: inputs, config: model.config)
+            request.fullAttention = fullAttention
             let result = try model.forward(request)
             var w = SafeTensorsWriter()
             w.metadata = ["producer": "reformer-tui inspect"]
