@@ -1,4 +1,4 @@
-// `reformer-tui demo` (the default until the dashboard lands): build a small seeded Reformer, run
+// `reformer-tui demo`: build a small seeded Reformer, run
 // LSH attention over a sequence with repeated content, and show where the buckets put it.
 
 import ArgumentParser

@@ -14,7 +14,7 @@ import ReformerTelemetry
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a Reformer on the copy task or on a text file (headless until the dashboard lands).")
+        abstract: "Train a Reformer on the copy task or a text file: the live dashboard on a terminal, progress lines otherwise (--headless); --from fine-tunes a checkpoint.")
 
     @Option(name: .long, help: "copy or text.")
     var task: TrainingSettings.TaskKind = .copy
