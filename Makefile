@@ -15,7 +15,7 @@ TEST_SCRIPTS ?= scripts/e2e_cli.sh scripts/e2e_train.sh scripts/e2e_tmux.sh scri
 OUT_DIR := out
 
 
-.PHONY: all deps check-swift build run test test-e2e-stress release clean bench-peers hf-venv test-interop
+.PHONY: all deps check-swift build run test test-e2e-stress release clean bench-peers hf-venv test-interop fuzz test-sanitize
 
 all: build
 
@@ -72,6 +72,15 @@ RUNS ?= 5
 test-e2e-stress: build
 	RUNS=$(RUNS) REFORMER_TUI_BIN="$$($(SWIFT) build -c release $(SWIFTFLAGS) --show-bin-path)/reformer-tui" \
 		bash scripts/e2e_stress.sh $(TEST_SCRIPTS)
+
+# Fuzzing (not part of `make test`, which replays the committed corpus Tests/Fuzz in FuzzCorpusTests):
+# scripts/fuzz.sh builds the libFuzzer + AddressSanitizer harness into .build-fuzz and runs each
+# parser's target FUZZ_SECONDS seconds; findings land in .build-fuzz/findings/<target>.
+#   make fuzz FUZZ_SECONDS=600 FUZZ_TARGETS="torch sentencepiece"
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz: deps check-swift
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFTC="$$(dirname "$$(command -v $(SWIFT))")/swiftc" bash scripts/fuzz.sh $(FUZZ_TARGETS)
 
 # A release binary copied to out/ (ignored by git).
 release: build
