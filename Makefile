@@ -82,6 +82,18 @@ FUZZ_TARGETS ?=
 fuzz: deps check-swift
 	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFTC="$$(dirname "$$(command -v $(SWIFT))")/swiftc" bash scripts/fuzz.sh $(FUZZ_TARGETS)
 
+# Sanitizers (not part of `make test`): the Swift test suite under ThreadSanitizer, then under
+# AddressSanitizer, each in its own build folder. scripts/tsan.supp silences OpenBLAS's own threads.
+#   make test-sanitize SANITIZE_ARGS="--filter SessionTests"
+SANITIZE_ARGS ?=
+test-sanitize: deps check-swift
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS="suppressions=$(CURDIR)/scripts/tsan.supp halt_on_error=1 second_deadlock_stack=1" SWIFT_BACKTRACE=enable=no \
+		$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan $(SANITIZE_ARGS)
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS="detect_leaks=0" SWIFT_BACKTRACE=enable=no \
+		$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan $(SANITIZE_ARGS)
+
 # A release binary copied to out/ (ignored by git).
 release: build
 	mkdir -p $(OUT_DIR)
