@@ -41,6 +41,16 @@ SIZE_KEYS = ["vocab_size", "hidden_size", "num_attention_heads", "attention_head
 DTYPES = ["F32", "F16", "BF16", "F64", "I64", "I32", "I16", "I8", "U8", "BOOL", "F8_E4M3", "X", ""]
 
 
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
 def flip_bytes(data, rng, count):
     data = bytearray(data)
     for _ in range(count):
@@ -67,20 +77,16 @@ def damage_config(path, rng):
         config.pop(rng.choice(sorted(config)), None)
         text = json.dumps(config)
     else:
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = read(path)
         raw = flip_bytes(raw, rng, rng.randint(1, 4)) if kind == "flip" else truncate(raw, rng)
-        with open(path, "wb") as f:
-            f.write(raw)
+        write(path, raw)
         return "config.json " + kind
-    with open(path, "w") as f:
-        f.write(text)
+    write(path, text.encode())
     return "config.json " + kind
 
 
 def damage_safetensors(path, rng):
-    with open(path, "rb") as f:
-        raw = f.read()
+    raw = read(path)
     kind = rng.choice(["dtype", "shape", "offsets", "flip", "flip-header", "truncate"])
     if kind in ("flip", "truncate"):
         raw = flip_bytes(raw, rng, rng.randint(1, 8)) if kind == "flip" else truncate(raw, rng)
@@ -110,14 +116,12 @@ def damage_safetensors(path, rng):
             offsets[rng.randrange(2)] = rng.choice([0, 1, -1, 2**40, 2**63 - 1, offsets[0] + 3, offsets[1] * 2])
         text = json.dumps(header).encode()
         raw = struct.pack("<Q", len(text)) + text + raw[8 + n :]
-    with open(path, "wb") as f:
-        f.write(raw)
+    write(path, raw)
     return "model.safetensors " + kind
 
 
 def damage_bin(path, rng):
-    with open(path, "rb") as f:
-        raw = f.read()
+    raw = read(path)
     kind = rng.choice(["flip", "flip", "flip-start", "truncate"])
     if kind == "flip":
         raw = flip_bytes(raw, rng, rng.randint(1, 8))
@@ -126,8 +130,7 @@ def damage_bin(path, rng):
         raw = flip_bytes(raw[:head], rng, rng.randint(1, 4)) + raw[head:]
     else:
         raw = truncate(raw, rng)
-    with open(path, "wb") as f:
-        f.write(raw)
+    write(path, raw)
     return os.path.basename(path) + " " + kind
 
 
@@ -171,10 +174,8 @@ def make_case(folder, rng):
             what.append(damage(path, rng))
         except (ValueError, KeyError, IndexError, TypeError, AttributeError, struct.error):
             # Already damaged past parsing by the first damage: flip bytes instead.
-            with open(path, "rb") as f:
-                raw = f.read()
-            with open(path, "wb") as f:
-                f.write(flip_bytes(raw, rng, 2))
+            raw = read(path)
+            write(path, flip_bytes(raw, rng, 2))
             what.append(os.path.basename(path) + " flip")
     return source + ": " + ", ".join(what)
 
