@@ -15,7 +15,7 @@ TEST_SCRIPTS ?= scripts/e2e_cli.sh scripts/e2e_train.sh scripts/e2e_tmux.sh scri
 OUT_DIR := out
 
 
-.PHONY: all deps check-swift build run test test-e2e-stress release clean bench-peers hf-venv test-interop
+.PHONY: all deps check-swift build run test test-e2e-stress release clean bench-peers hf-venv test-interop fuzz test-sanitize
 
 all: build
 
@@ -72,6 +72,27 @@ RUNS ?= 5
 test-e2e-stress: build
 	RUNS=$(RUNS) REFORMER_TUI_BIN="$$($(SWIFT) build -c release $(SWIFTFLAGS) --show-bin-path)/reformer-tui" \
 		bash scripts/e2e_stress.sh $(TEST_SCRIPTS)
+
+# Fuzzing (not part of `make test`, which replays the committed corpus Tests/Fuzz in FuzzCorpusTests):
+# scripts/fuzz.sh builds the libFuzzer + AddressSanitizer harness into .build-fuzz and runs each
+# parser's target FUZZ_SECONDS seconds; findings land in .build-fuzz/findings/<target>.
+#   make fuzz FUZZ_SECONDS=600 FUZZ_TARGETS="torch sentencepiece"
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz: deps check-swift
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFTC="$$(dirname "$$(command -v $(SWIFT))")/swiftc" bash scripts/fuzz.sh $(FUZZ_TARGETS)
+
+# Sanitizers (not part of `make test`): the Swift test suite under ThreadSanitizer, then under
+# AddressSanitizer, each in its own build folder. scripts/tsan.supp silences OpenBLAS's own threads.
+#   make test-sanitize SANITIZE_ARGS="--filter SessionTests"
+SANITIZE_ARGS ?=
+test-sanitize: deps check-swift
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS="suppressions=$(CURDIR)/scripts/tsan.supp halt_on_error=1 second_deadlock_stack=1" SWIFT_BACKTRACE=enable=no \
+		$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan $(SANITIZE_ARGS)
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS="detect_leaks=0" SWIFT_BACKTRACE=enable=no \
+		$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan $(SANITIZE_ARGS)
 
 # A release binary copied to out/ (ignored by git).
 release: build

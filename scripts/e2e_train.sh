@@ -266,7 +266,7 @@ expect_error() {
     local name=$1 fragment=$2; shift 2
     "$@" >out.log 2>err.log
     local status=$?
-    if [ "$status" -ne 0 ] && [ "$(wc -l <err.log)" -eq 1 ] && grep -qF -- "$fragment" err.log; then
+    if [ "$status" -eq 1 ] && [ "$(wc -l <err.log)" -eq 1 ] && grep -qF -- "$fragment" err.log; then
         pass "$name: $(cat err.log)"
     else
         fail "$name: exit $status, stderr: $(cat err.log)"
@@ -289,6 +289,26 @@ expect_error "eval --data: missing file" "no-such-file.txt" "$BIN" eval --model 
 printf 'x' >one.txt
 expect_error "eval --data: one token" "at least 2" "$BIN" eval --model text --data one.txt
 expect_error "eval --length beyond the model's positions" "max_position_embeddings 256" "$BIN" eval --model text --data short.txt --length 257
+# --data and --prompt-file, each bad kind: one line and exit 1 (issue 18, item 8).
+mkdir -p a-folder
+printf 'ok \xff\xfe then plain text long enough for a window of the SentencePiece run %.0s' $(seq 1 40) >latin1.txt
+expect_error "train --data: a folder" "is a folder" "$BIN" train --task text --config text-config.json --data a-folder --checkpoint t7
+expect_error "train --data: not UTF-8 for SentencePiece" "not valid UTF-8 at byte 3" \
+    "$BIN" train --task text --config spm-config.json --tokenizer "$SPM_MODEL" --data latin1.txt --checkpoint t8
+expect_error "eval --data: not UTF-8 for SentencePiece" "not valid UTF-8 at byte 3" "$BIN" eval --model spmrun --data latin1.txt
+expect_error "sample --prompt-file: empty" "empty.txt" "$BIN" sample --model text --prompt-file empty.txt
+expect_error "sample --prompt-file: a folder" "is a folder" "$BIN" sample --model text --prompt-file a-folder
+expect_error "sample --prompt-file: missing" "no-such-file.txt" "$BIN" sample --model text --prompt-file no-such-file.txt
+expect_error "sample --prompt-file: not UTF-8 for SentencePiece" "not valid UTF-8 at byte 3" \
+    "$BIN" sample --model spmrun --prompt-file latin1.txt --tokens 2
+if [ "$(id -u)" -ne 0 ]; then  # root reads any file: the unreadable cases need another user
+    cp short.txt unreadable.txt && chmod 000 unreadable.txt
+    expect_error "train --data: unreadable" "cannot be read" "$BIN" train --task text --config text-config.json --data unreadable.txt --checkpoint t9
+    expect_error "eval --data: unreadable" "cannot be read" "$BIN" eval --model text --data unreadable.txt
+    expect_error "sample --prompt-file: unreadable" "cannot be read" "$BIN" sample --model text --prompt-file unreadable.txt
+else
+    echo "skip: unreadable --data and --prompt-file (running as root, which reads any file)"
+fi
 expect_error "train --from into its own folder" "is the --from folder" "$BIN" train --from text --task text --data "$REPO/assets/text/commonplace.txt" --checkpoint text/
 expect_error "train --from a model without a text tokenizer" "no text tokenizer for vocabulary 128" \
     "$BIN" train --from learn --task text --data "$REPO/assets/text/commonplace.txt" --checkpoint t5

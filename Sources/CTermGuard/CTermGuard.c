@@ -25,8 +25,10 @@ enum {
 
 /* ---- quit requests ------------------------------------------------------------------------- */
 
-static volatile sig_atomic_t quit_signal;  /* first SIGINT/SIGTERM/SIGHUP number, or 0 */
-static volatile sig_atomic_t sigint_count; /* SIGINTs since install or tg_clear_quit */
+/* Lock-free atomics rather than volatile sig_atomic_t: the handler runs on whichever thread takes the
+ * signal while other threads read and clear these (a data race for sig_atomic_t; ThreadSanitizer). */
+static atomic_int quit_signal;  /* first SIGINT/SIGTERM/SIGHUP number, or 0 */
+static atomic_int sigint_count; /* SIGINTs since install or tg_clear_quit */
 
 /* ---- terminal -------------------------------------------------------------------------------- */
 
@@ -112,10 +114,10 @@ static void restore_terminal(int forced) {
 
 static void on_quit_signal(int signal_number) {
   int saved_errno = errno;
-  if (quit_signal == 0) quit_signal = signal_number;
+  int no_signal = 0;
+  atomic_compare_exchange_strong(&quit_signal, &no_signal, signal_number);
   if (signal_number == SIGINT) {
-    sigint_count = sigint_count + 1;
-    if (sigint_count >= SIGINTS_TO_FORCE_EXIT) {
+    if (atomic_fetch_add(&sigint_count, 1) + 1 >= SIGINTS_TO_FORCE_EXIT) {
       restore_terminal(1);
       static const char message[] = "interrupted 3 times: terminal restored, exiting at once\n";
       write_all(STDERR_FILENO, message, sizeof(message) - 1);
@@ -209,11 +211,11 @@ int tg_install_headless(void) {
   return 0;
 }
 
-int tg_quit_signal(void) { return quit_signal; }
+int tg_quit_signal(void) { return atomic_load(&quit_signal); }
 
 void tg_clear_quit(void) {
-  quit_signal = 0;
-  sigint_count = 0;
+  atomic_store(&quit_signal, 0);
+  atomic_store(&sigint_count, 0);
 }
 
 int tg_set_restore_sequence(const char *sequence) {

@@ -5,7 +5,7 @@ import Synchronization
 
 /// One-slot mailbox: the writer replaces the value, the reader takes the newest; old ones are dropped.
 public final class SnapshotStore: Sendable {
-    private let latest = Mutex(EngineSnapshot())
+    private let latest = Locked(EngineSnapshot())
     public let version = Atomic<UInt64>(0)
 
     public init() {}
@@ -26,7 +26,7 @@ public final class SnapshotStore: Sendable {
 
 /// FIFO of commands from the UI to the worker.
 public final class CommandQueue: Sendable {
-    private let items = Mutex<[SessionCommand]>([])
+    private let items = Locked<[SessionCommand]>([])
 
     public init() {}
 

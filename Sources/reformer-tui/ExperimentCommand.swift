@@ -126,7 +126,7 @@ struct CopyExperimentCommand: ParsableCommand {
         let store = SnapshotStore(), commands = CommandQueue()
         let logPath = experiment.directory + "/experiment.log"
         let finished = Atomic<Bool>(false)
-        let result = Mutex<CopyExperiment.Outcome>(.interrupted)
+        let result = Locked<CopyExperiment.Outcome>(.interrupted)
         let worker = DispatchQueue(label: "reformer-tui.engine", qos: .utility)
         do {
             _ = try TerminalSession.runDashboard(

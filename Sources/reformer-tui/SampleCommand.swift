@@ -76,10 +76,8 @@ struct SampleCommand: ParsableCommand {
             } else {
                 let bytes: [UInt8]
                 if let prompt { bytes = Array(prompt.utf8) } else {
-                    guard let data = FileManager.default.contents(atPath: promptFile!) else {
-                        throw ReformerError(file: promptFile!, FileManager.default.fileExists(atPath: promptFile!) ? "cannot be read" : "does not exist")
-                    }
-                    bytes = Array(data)
+                    // Missing, a folder, unreadable or empty: one line naming the file.
+                    bytes = try TextCorpus.readFile(promptFile!)
                 }
                 if let offset = byteOffset {
                     guard c.vocabSize >= 256 + offset else {

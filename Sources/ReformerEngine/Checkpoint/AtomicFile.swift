@@ -111,6 +111,9 @@ private func writeFully(_ bytes: [UInt8], to descriptor: Int32, _ path: String) 
 
 /// Reads up to `size` bytes until end of file, resuming after short reads and EINTR.
 private func readFully(_ descriptor: Int32, size: Int, _ path: String) throws(ReformerError) -> [UInt8] {
+    // An empty array's storage is a shared singleton the initializer would write to (a data race
+    // under ThreadSanitizer when two threads read empty files).
+    guard size > 0 else { return [] }
     var failure: Int32 = 0
     let contents = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
         (initialized, failure) = readUntilFull(descriptor, UnsafeMutableRawBufferPointer(buffer))

@@ -53,7 +53,9 @@ enum TensorElements {
     static func map<Element>(
         _ data: UnsafeRawBufferPointer, _ count: Int, _ element: (UnsafeRawBufferPointer, Int) -> Element
     ) -> [Element] {
-        [Element](unsafeUninitializedCapacity: count) { output, initialized in
+        // Not through the initializer when empty: it would write to the shared empty-array storage.
+        guard count > 0 else { return [] }
+        return [Element](unsafeUninitializedCapacity: count) { output, initialized in
             for index in 0..<count { output.initializeElement(at: index, to: element(data, index)) }
             initialized = count
         }

@@ -3,6 +3,7 @@
 // file mapped, not copied (INTEROP.md §2; pytorch/pytorch torch/serialization.py `_load`,
 // `_legacy_load`). Every storage and tensor extent is checked against the file when it is opened.
 
+import ReformerTelemetry
 import Synchronization
 
 /// The tensors of a torch checkpoint file. Throws only `ReformerError`; nothing in the file is
@@ -54,7 +55,7 @@ public struct TorchCheckpoint: TensorSource, Sendable {
     private let verified = Verified()
 
     private final class Verified: Sendable {
-        let keys = Mutex<Set<String>>([])
+        let keys = Locked<Set<String>>([])
     }
 
     /// Opens and validates the checkpoint at `path`; `allowMapping: false` reads it into memory.

@@ -2,6 +2,7 @@
 // memory use (not an estimate). The dashboard's memory panel and the depth/memory tests read it.
 // An allocation the system refuses ends the program with one line, never a trap.
 
+import ReformerTelemetry
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -25,7 +26,7 @@ public struct MemoryTotals: Sendable, Equatable {
 
 /// Thread-safe byte counter per category, with peaks that can be reset between measurements.
 public final class MemoryLedger: Sendable {
-    private let state = Mutex(MemoryTotals())
+    private let state = Locked(MemoryTotals())
 
     public init() {}
 

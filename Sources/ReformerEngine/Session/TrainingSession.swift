@@ -34,8 +34,8 @@ public final class TrainingSession: @unchecked Sendable {
     private var lastActivationBytes = 0, lastAttentionBytes = 0
     private var sampleRNG: SplitMix64
     /// Text samples stream in from a generation queue; the worker publishes what has arrived.
-    let streamed = Mutex<SamplePreview?>(nil)
-    let sampling = Mutex(false)
+    let streamed = Locked<SamplePreview?>(nil)
+    let sampling = Locked(false)
     private var hashTrace: HashTrace?
     private var tracing = false
     private var resumeAfterExplorer = false
