@@ -5,7 +5,7 @@
 // header claims before the file holds it, and skips a record whose data checksum stays wrong.
 
 import Foundation
-import Synchronization
+import ReformerTelemetry
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,7 +43,7 @@ public enum EventFile {
 public final class EventFileWriter {
     public let path: String
     private let handle: FileHandle
-    private static let counter = Mutex(0)
+    private static let counter = Locked(0)
 
     /// Creates the file and writes its first record (`file_version` "brain.Event:2").
     public init(directory: String, wallTime: Double = Date().timeIntervalSince1970) throws(ReformerError) {

@@ -60,7 +60,7 @@ public final class WatchSession: @unchecked Sendable {
         var failed: [String: String] = [:]
     }
 
-    let panels = Mutex(Panels())
+    let panels = Locked(Panels())
     private let models = DispatchQueue(label: "reformer-tui.watch.model", qos: .utility)
     /// The loaded checkpoint: touched only inside `models`' blocks.
     private var view: CheckpointView?
