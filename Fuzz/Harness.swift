@@ -1,5 +1,5 @@
 // Harness: the libFuzzer entry point over FuzzTargets; the target is named by the environment
-// variable REFORMER_FUZZ_TARGET (safetensors, config, torch, sentencepiece), so one build serves
+// variable REFORMER_FUZZ_TARGET (safetensors, config, torch, sentencepiece, events), so one build serves
 // them all (scripts/fuzz.sh). Inputs that throw ReformerError are rejections, not findings;
 // libFuzzer reports traps, sanitizer errors, timeouts and runaway memory.
 

@@ -12,7 +12,7 @@ SWIFTC=${SWIFTC:-swiftc}
 CLANG=${CLANG:-clang}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 BUILD=.build-fuzz
-TARGETS=(safetensors config torch sentencepiece)
+TARGETS=(safetensors config torch sentencepiece events)
 build_only=0
 if [ "${1:-}" = "--build-only" ]; then build_only=1; shift; fi
 if [ $# -gt 0 ]; then TARGETS=("$@"); fi

@@ -18,6 +18,7 @@ public enum FuzzTargets {
         "config": config,
         "torch": torch,
         "sentencepiece": sentencePiece,
+        "events": events,
     ]
 
     /// A safetensors file: header, then every tensor's values (bounded by the file's own length).
@@ -52,6 +53,22 @@ public enum FuzzTargets {
         _ = try tokenizer.decode(ids)
         _ = try tokenizer.decode(Array(0..<min(processor.pieceCount, 4096)))
         _ = tokenizer.pieces(for: Array(0..<min(processor.pieceCount, 4096)))
+    }
+
+    /// A TensorBoard event file, as `watch` tails it: read from a private temporary file record by
+    /// record (framing, both CRC-32Cs, the Event protobuf), polled twice so a suspect record's retry
+    /// runs too; and the whole input decoded as one Event.
+    public static func events(_ bytes: [UInt8]) throws(ReformerError) {
+        let path = scratchFile
+        try write(bytes, to: path)
+        var tail = EventFileTail(path: path)
+        let first = tail.poll(), second = tail.poll()
+        _ = try? TensorBoardEvent.decode(bytes[...])
+        // What the reader would not take — a damaged record, a partial one at the end — counts as refused.
+        if let issue = first.issues.first ?? second.issues.first ?? tail.blocked {
+            throw ReformerError(file: "fuzz events", issue)
+        }
+        if tail.partialBytes > 0 { throw ReformerError(file: "fuzz events", "ends in a partial record of \(tail.partialBytes) bytes") }
     }
 
     static let sampleText = "Hello, wörld!  Ｆｕｌｌ-width ﬁ ligature, tabs\tand\nnewlines, 日本語, emoji 🙂, <unk> </s>"
