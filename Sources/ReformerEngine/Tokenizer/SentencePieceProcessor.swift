@@ -145,7 +145,7 @@ public struct SentencePieceProcessor: Sendable {
     static func byteValue(_ piece: [UInt8]) -> Int? {
         guard piece.count == 6, piece.starts(with: Array("<0x".utf8)), piece[5] == UInt8(ascii: ">") else { return nil }
         let text = String(decoding: piece[3..<5], as: UTF8.self)
-        guard let value = Int(text, radix: 16), hex(value) == text else { return nil }
+        guard let value = Int(text, radix: 16), (0...255).contains(value), hex(value) == text else { return nil }   // "<0x-1>" parses as -1
         return value
     }
 
