@@ -122,14 +122,14 @@ struct EvalCommand: ParsableCommand {
     /// `--data FILE`: the whole file, tokenized, in consecutive windows of `--length` tokens.
     private func scoreFile(_ checkpoint: ReformerModel, _ path: String) throws(ReformerError) {
         let tokenizer = try tokenizerOption.require(directory: model, config: checkpoint.config)
-        let text = try TextTokens.load(file: path, tokenizer: tokenizer)
-        let n = try FileScoring.windowLength(requested: length, tokens: text.tokens.count, config: checkpoint.config, source: path)
+        let tokens = try TaskSetup.tokens(file: path, tokenizer: tokenizer).ids
+        let n = try FileScoring.windowLength(requested: length, tokens: tokens.count, config: checkpoint.config, source: path)
         let progress = ProgressLine(label: "eval \(path)")
         let score = try FileScoring.score(
-            model: checkpoint, tokens: text.tokens, length: n, hashes: hashes, fullAttention: fullAttention,
+            model: checkpoint, tokens: tokens, length: n, hashes: hashes, fullAttention: fullAttention,
             hashSeeds: hashSeeds, progress: { done, total in progress.update(done, total, unit: "windows") })
         progress.finish()
-        print("eval: \(model), \(path), \(text.tokens.count) tokens (\(tokenizer.summary)), \(score.windows) window\(score.windows == 1 ? "" : "s") of \(n), \(score.predictions) predictions, \(hashLabel(score.hashes))\(fullAttention || score.hashes == 0 ? "" : ", \(hashSeeds) rotation draw(s)")")
+        print("eval: \(model), \(path), \(tokens.count) tokens (\(tokenizer.summary)), \(score.windows) window\(score.windows == 1 ? "" : "s") of \(n), \(score.predictions) predictions, \(hashLabel(score.hashes))\(fullAttention || score.hashes == 0 ? "" : ", \(hashSeeds) rotation draw(s)")")
         print(String(format: "loss %.4f", score.loss))
         if tokenizer.isByteLevel {
             print(String(format: "bits_per_byte %.4f", score.bitsPerToken))

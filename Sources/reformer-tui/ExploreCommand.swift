@@ -95,7 +95,7 @@ struct ExploreCommand: ParsableCommand {
                 bytes = Array(text.utf8)
                 guard !bytes.isEmpty else { throw ReformerError(file: "--text", "is empty, expected some text") }
             } else {
-                bytes = try readDataFile(file!)
+                bytes = try TextCorpus.readFile(file!)
             }
             let tokenizer: Tokenizer
             if let model {

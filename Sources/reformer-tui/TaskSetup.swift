@@ -66,10 +66,15 @@ enum TaskSetup {
     ) throws(ReformerError) -> TextCorpus {
         try tokenizer.check(fits: config.vocabSize, model: "config")
         if case .bytes = tokenizer { return try TextCorpus(path: path, validationFraction: validationFraction) }
-        let bytes = try readDataFile(path)
-        let ids = try tokenizer.encode(bytes: bytes, source: path)
-        return try TextCorpus(tokens: ids.map { Int32($0) }, name: path, byteCount: bytes.count,
+        let (ids, byteCount) = try tokens(file: path, tokenizer: tokenizer)
+        return try TextCorpus(tokens: ids, name: path, byteCount: byteCount,
                               byteLevel: tokenizer.isByteLevel, validationFraction: validationFraction)
+    }
+
+    /// `file` read whole (byte for byte) and encoded with `tokenizer`, with its size in bytes.
+    static func tokens(file: String, tokenizer: Tokenizer) throws(ReformerError) -> (ids: [Int32], byteCount: Int) {
+        let bytes = try TextCorpus.readFile(file)
+        return (try tokenizer.encode(bytes: bytes, source: file).map { Int32($0) }, bytes.count)
     }
 
     /// The tokenizer of a run's text: `override` (a SentencePiece file) if given, else the checkpoint

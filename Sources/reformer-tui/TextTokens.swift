@@ -1,5 +1,5 @@
-// TextTokens: where text meets a model on the command line — the checkpoint's tokenizer (or
-// --tokenizer FILE), a data file read byte for byte and encoded, for `eval --data` and `explore`.
+// TextTokens: where text meets a model on the command line — the checkpoint's tokenizer, or
+// --tokenizer FILE (TokenizerOption), for sample, eval, explore and train.
 
 import ArgumentParser
 import Foundation
@@ -33,18 +33,3 @@ extension Tokenizer {
         }
     }
 }
-
-struct TextTokens {
-    let tokens: [Int32]
-    let tokenizer: Tokenizer
-
-    /// Reads `file` whole (byte for byte) and encodes it with `tokenizer`.
-    static func load(file: String, tokenizer: Tokenizer) throws(ReformerError) -> TextTokens {
-        let bytes = try readDataFile(file)
-        let ids = try tokenizer.encode(bytes: bytes, source: file)
-        return TextTokens(tokens: ids.map { Int32($0) }, tokenizer: tokenizer)
-    }
-}
-
-/// The bytes of a data file, or one line naming it: missing, a folder, unreadable or empty.
-func readDataFile(_ path: String) throws(ReformerError) -> [UInt8] { try TextCorpus.readFile(path) }
